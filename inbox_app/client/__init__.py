@@ -1,0 +1,1 @@
+"""The desktop engine without Qt: relay client, sync, outbox, encrypted cache, keys."""

@@ -1,0 +1,1 @@
+"""Pure types and rules shared by relay and client."""

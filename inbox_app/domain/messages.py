@@ -1,0 +1,92 @@
+"""Messages as the feed carries them, and the rule that a status only moves forward."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Direction(StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class MessageStatus(StrEnum):
+    """Lifecycle of a message; inbound messages are simply ``received``."""
+
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    NEEDS_REVIEW = "needs_review"
+
+
+# A status may replace another only if its rank is higher (QUALITY I2).
+# failed outranks the positive path so a late "sent" never hides a failure;
+# read outranks failed because a message the patient read was clearly delivered.
+_RANK: dict[MessageStatus, int] = {
+    MessageStatus.RECEIVED: 0,
+    MessageStatus.QUEUED: 1,
+    MessageStatus.SENDING: 2,
+    MessageStatus.NEEDS_REVIEW: 3,
+    MessageStatus.SENT: 4,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.FAILED: 6,
+    MessageStatus.READ: 7,
+}
+
+
+def status_rank(status: MessageStatus | str) -> int:
+    """Return the forward-only rank of a status."""
+    return _RANK[MessageStatus(status)]
+
+
+def advance_status(current: MessageStatus | str, new: MessageStatus | str) -> MessageStatus:
+    """Return the status a message should have after ``new`` arrives (never backwards)."""
+    cur, nxt = MessageStatus(current), MessageStatus(new)
+    return nxt if _RANK[nxt] > _RANK[cur] else cur
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A message in the state the feed sends it (whole state, not a diff)."""
+
+    id: int
+    conversation_id: int
+    direction: Direction
+    type: str
+    text: str | None
+    status: MessageStatus
+    timestamp: float
+    wamid: str | None = None
+    client_id: str | None = None
+    error_code: int | None = None
+    error_title: str | None = None
+    author_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["direction"] = self.direction.value
+        data["status"] = self.status.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MessageRecord:
+        return cls(
+            id=int(data["id"]),
+            conversation_id=int(data["conversation_id"]),
+            direction=Direction(data["direction"]),
+            type=str(data["type"]),
+            text=data.get("text"),
+            status=MessageStatus(data["status"]),
+            timestamp=float(data["timestamp"]),
+            wamid=data.get("wamid"),
+            client_id=data.get("client_id"),
+            error_code=data.get("error_code"),
+            error_title=data.get("error_title"),
+            author_id=data.get("author_id"),
+        )

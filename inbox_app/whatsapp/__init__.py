@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API wire format: webhooks, signatures, Graph API client, simulator."""
