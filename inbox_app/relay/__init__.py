@@ -1,0 +1,1 @@
+"""The relay: webhook ingest, store, change feed, commands, auth, outbox worker."""

@@ -1,0 +1,119 @@
+"""``inbox-relay``: serve the relay, run the WhatsApp simulator, manage staff users."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from inbox_app.domain.roles import Role
+
+from .settings import ConfigError, RelaySettings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+
+    settings = RelaySettings.from_env()
+    try:
+        settings.check_for_serving()
+    except ConfigError as exc:
+        print(f"inbox-relay: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    return 0
+
+
+def _simulator(args: argparse.Namespace) -> int:
+    import os
+
+    from inbox_app.whatsapp.simulator import SimulatorSettings, run
+
+    env = os.environ
+    missing = [
+        name
+        for name in ("WHATSAPP_APP_SECRET", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_PHONE_NUMBER_ID")
+        if not env.get(name)
+    ]
+    if missing:
+        print(f"inbox-relay simulator: set {', '.join(missing)}", file=sys.stderr)
+        return 2
+    settings = SimulatorSettings(
+        app_secret=env["WHATSAPP_APP_SECRET"],
+        access_token=env["WHATSAPP_ACCESS_TOKEN"],
+        phone_number_id=env["WHATSAPP_PHONE_NUMBER_ID"],
+        webhook_url=args.webhook_url,
+        scenario=Path(args.scenario) if args.scenario else None,
+    )
+    run(settings, args.host, args.port)
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from .auth import Accounts, UserExists
+    from .db import Database
+
+    settings = RelaySettings.from_env()
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    db = Database(settings.database_url)
+    try:
+        db.create_schema()
+        accounts = Accounts(db, idle_seconds=0, max_seconds=0)
+        user = accounts.add_user(args.name, password, Role(args.role), args.display_name)
+    except UserExists:
+        print(f"inbox-relay: user {args.name!r} exists already", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"inbox-relay: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"added user {user.username} ({user.role.value}), id {user.id}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inbox-relay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the relay (HTTP API and webhook)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+
+    sim = sub.add_parser("simulator", help="run the local WhatsApp Cloud API simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8090)
+    sim.add_argument("--webhook-url", required=True, help="the relay's /webhook URL")
+    sim.add_argument("--scenario", help="JSON file of virtual patients writing in")
+    sim.set_defaults(func=_simulator)
+
+    user = sub.add_parser("user", help="manage staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="add a staff user (password read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--display-name")
+    add.set_defaults(func=_user_add)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Shared fixtures: real relay servers on loopback, SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from inbox_app.relay.app import create_app
+from inbox_app.relay.settings import RelaySettings
+from tests.live_server import LiveServer
+from tests.pg_server import PostgresServer
+
+APP_SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+ACCESS_TOKEN = "test-access-token"
+PHONE_NUMBER_ID = "106540352242922"
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> Iterator[str]:
+    """A real PostgreSQL server: INBOX_TEST_POSTGRES_URL, or a private one started here."""
+    given = os.environ.get("INBOX_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    if not PostgresServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is required in CI (apt-get install postgresql)")
+        pytest.skip("PostgreSQL server binaries not installed")
+    server = PostgresServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"inbox_test_{os.getpid()}_{next(_db_counter)}"
+    admin = create_engine(pg_base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_base_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each relay test runs on SQLite and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relay.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def relay_settings(db_url: str) -> RelaySettings:
+    return RelaySettings(
+        app_secret=APP_SECRET,
+        verify_token=VERIFY_TOKEN,
+        access_token=ACCESS_TOKEN,
+        phone_number_id=PHONE_NUMBER_ID,
+        graph_url="http://127.0.0.1:9",  # nothing listens: tests that send start a simulator
+        database_url=db_url,
+    )
+
+
+@pytest.fixture
+def relay_server(relay_settings: RelaySettings) -> Iterator[LiveServer]:
+    """A real relay on a loopback port (uvicorn), with its outbox worker."""
+    with LiveServer(create_app(relay_settings)) as server:
+        yield server
