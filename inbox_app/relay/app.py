@@ -88,6 +88,22 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+async def current_user(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> StaffUser:
+    """The signed-in staff member behind the bearer token (401 otherwise)."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "unauthorized", "Sign in required.")
+    relay: Relay = request.app.state.relay
+    user = await to_thread.run_sync(relay.accounts.authenticate, authorization[7:].strip())
+    if user is None:
+        raise ApiError(401, "unauthorized", "Your session has ended; please sign in again.")
+    return user
+
+
+User = Annotated[StaffUser, Depends(current_user)]
+
+
 def create_app(settings: RelaySettings) -> FastAPI:
     relay = Relay(settings)
 
@@ -132,18 +148,6 @@ def create_app(settings: RelaySettings) -> FastAPI:
             status_code=422,
         )
 
-    async def current_user(
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> StaffUser:
-        if not authorization or not authorization.lower().startswith("bearer "):
-            raise ApiError(401, "unauthorized", "Sign in required.")
-        token = authorization[7:].strip()
-        user = await to_thread.run_sync(relay.accounts.authenticate, token)
-        if user is None:
-            raise ApiError(401, "unauthorized", "Your session has ended; please sign in again.")
-        return user
-
-    User = Annotated[StaffUser, Depends(current_user)]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, bool]:
