@@ -148,7 +148,6 @@ def create_app(settings: RelaySettings) -> FastAPI:
             status_code=422,
         )
 
-
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, bool]:
         return {"ok": True}
@@ -285,9 +284,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
 
     # -- commands ----------------------------------------------------------------------
     @app.post("/v1/conversations/{conversation_id}/messages", status_code=202)
-    async def send_message(
-        conversation_id: int, body: SendBody, user: User
-    ) -> JSONResponse:
+    async def send_message(conversation_id: int, body: SendBody, user: User) -> JSONResponse:
         if user.role not in PATIENT_CONTENT_ROLES:
             raise ApiError(403, "forbidden", "Your role may not write to patients.")
         text = body.text.strip()

@@ -108,9 +108,7 @@ class Accounts:
             raise InvalidCredentials()
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
-            conn.execute(
-                delete(login_failures).where(login_failures.c.username == username)
-            )
+            conn.execute(delete(login_failures).where(login_failures.c.username == username))
             conn.execute(
                 tokens.insert().values(
                     token_hash=_token_hash(token),
@@ -148,7 +146,9 @@ class Accounts:
         if now - row.last_used_at > 30:
             # Refresh the idle timer at most every 30 s: no write per request.
             with self.db.write() as conn:
-                conn.execute(update(tokens).where(tokens.c.id == row.token_id).values(last_used_at=now))
+                conn.execute(
+                    update(tokens).where(tokens.c.id == row.token_id).values(last_used_at=now)
+                )
         return StaffUser(row.id, row.username, row.display_name, Role(row.role))
 
     def logout(self, token: str) -> None:

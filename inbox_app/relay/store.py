@@ -22,6 +22,7 @@ from inbox_app.whatsapp.webhook import InboundMessage, StatusUpdate, WebhookBatc
 from .db import Database, conversations, events, messages, outbox, status_receipts
 
 PREVIEW_CHARS = 120
+INTERRUPTED = "Send interrupted; check with the patient before resending."
 # WhatsApp statuses that move a message forward; "played" (voice notes) is kept as a receipt.
 _STATUS_MAP = {
     "sent": MessageStatus.SENT,
@@ -101,9 +102,7 @@ class Store:
         return int(pk[0])
 
     def _emit_conversation(self, conn: Connection, conversation_id: int) -> None:
-        row = conn.execute(
-            select(conversations).where(conversations.c.id == conversation_id)
-        ).one()
+        row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).one()
         self._append(conn, "conversation", conversation_id, conversation_record(row).to_json())
 
     def _emit_message(self, conn: Connection, message_id: int) -> MessageRecord:
@@ -375,7 +374,9 @@ class Store:
                 )
                 for r in pending
             ]
-            accepted = StatusUpdate(wamid=wamid, status="sent", timestamp=time.time(), recipient_id=None)
+            accepted = StatusUpdate(
+                wamid=wamid, status="sent", timestamp=time.time(), recipient_id=None
+            )
             if not self._advance(conn, message_id, [accepted, *receipts]):
                 self._emit_message(conn, message_id)
 
@@ -430,14 +431,14 @@ class Store:
                         .where(messages.c.id == row.message_id)
                         .values(
                             status=MessageStatus.NEEDS_REVIEW.value,
-                            error_title="Send interrupted; check with the patient before resending.",
+                            error_title=INTERRUPTED,
                         )
                     )
                     self._emit_message(conn, row.message_id)
             return len(rows)
 
     # -- reads -------------------------------------------------------------------------
-    def events_after(self, after: int, limit: int) -> list[Row[Any]]:
+    def events_after(self, after: int, limit: int) -> list[Any]:
         with self.db.read() as conn:
             return list(
                 conn.execute(
