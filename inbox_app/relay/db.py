@@ -180,7 +180,10 @@ class Database:
         return engine
 
     def create_schema(self) -> None:
-        metadata.create_all(self.writer)
+        """Create or upgrade the tables through the Alembic migrations."""
+        from .migrate import upgrade
+
+        upgrade(self.writer)
         if self.is_sqlite and self.url.database and self.url.database != ":memory:":
             for suffix in ("", "-wal", "-shm"):
                 path = Path(self.url.database + suffix)
