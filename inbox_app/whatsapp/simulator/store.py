@@ -1,0 +1,143 @@
+"""In-memory records of what the simulator accepted and delivered, for the control API."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from inbox_app.whatsapp.simulator.ids import new_conversation_id
+
+WebhookKind = Literal["message", "status"]
+FaultKind = Literal["error", "failed_status", "delay"]
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class SentMessage:
+    """One accepted send and the statuses emitted for it so far."""
+
+    wamid: str
+    to: str
+    wa_id: str
+    type: str
+    payload: dict[str, Any]
+    at: str = field(default_factory=_iso_now)
+    statuses: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Shape served by ``GET /_sim/sent``."""
+        return {
+            "wamid": self.wamid,
+            "to": self.to,
+            "wa_id": self.wa_id,
+            "type": self.type,
+            "payload": self.payload,
+            "statuses": list(self.statuses),
+            "at": self.at,
+        }
+
+
+@dataclass
+class WebhookRecord:
+    """One webhook the simulator tried to deliver (bodies are not kept: they hold text)."""
+
+    kind: WebhookKind
+    wamid: str
+    status: str | None = None  # the message status for kind "status"
+    attempts: int = 0
+    last_status: int | None = None  # HTTP status of the last attempt; None: no answer
+    last_error: str | None = None  # exception class name when the last attempt got no answer
+    delivered: bool = False
+    gave_up: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Shape served by ``GET /_sim/webhooks``."""
+        return {
+            "kind": self.kind,
+            "wamid": self.wamid,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+            "delivered": self.delivered,
+            "gave_up": self.gave_up,
+        }
+
+
+@dataclass
+class Fault:
+    """A failure to inject into the next ``count`` sends (for outbox tests).
+
+    ``error``: answer the send with an HTTP error; ``failed_status``: accept it, then
+    deliver a ``failed`` status; ``delay``: accept it but answer after ``seconds``
+    (a timeout after the request left, the ambiguous case).
+    """
+
+    kind: FaultKind
+    code: int = 131000
+    http_status: int = 400
+    title: str | None = None
+    details: str = "Injected by the simulator"
+    seconds: float = 0.0
+    count: int = 1
+
+
+@dataclass
+class MarkedRead:
+    """A mark-as-read (optionally with typing indicator) call."""
+
+    message_id: str
+    typing: bool
+    at: str = field(default_factory=_iso_now)
+
+    def to_json(self) -> dict[str, Any]:
+        """Shape served by ``GET /_sim/marked_read``."""
+        return {"message_id": self.message_id, "typing": self.typing, "at": self.at}
+
+
+class SimulatorStore:
+    """All records of one simulator; lives on the event loop, so no locking."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentMessage] = []
+        self.webhooks: list[WebhookRecord] = []
+        self.marked_read: list[MarkedRead] = []
+        self._faults: deque[Fault] = deque()
+        self._conversations: dict[str, str] = {}
+
+    def reset(self) -> None:
+        """Forget everything (tasks already running keep their own references)."""
+        self.sent.clear()
+        self.webhooks.clear()
+        self.marked_read.clear()
+        self._faults.clear()
+        self._conversations.clear()
+
+    def conversation_id(self, wa_id: str) -> str:
+        """Stable conversation id per recipient, as in status webhooks."""
+        if wa_id not in self._conversations:
+            self._conversations[wa_id] = new_conversation_id()
+        return self._conversations[wa_id]
+
+    def add_fault(self, fault: Fault) -> None:
+        """Queue a fault; faults are used up in the order they were added."""
+        self._faults.append(fault)
+
+    def take_fault(self) -> Fault | None:
+        """The fault that applies to the next send, if any (uses one of its ``count``)."""
+        if not self._faults:
+            return None
+        fault = self._faults[0]
+        fault.count -= 1
+        if fault.count <= 0:
+            self._faults.popleft()
+        return fault
+
+    def pending_faults(self) -> int:
+        """How many sends will still be affected by queued faults."""
+        return sum(f.count for f in self._faults)
