@@ -115,6 +115,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
                 base_url=settings.graph_url,
                 access_token=settings.access_token,
                 phone_number_id=settings.phone_number_id,
+                timeout=settings.graph_timeout,
             )
             relay.worker = OutboxWorker(
                 relay.store,

@@ -34,6 +34,7 @@ class RelaySettings:
     token_idle_seconds: int = 30 * 60
     token_max_seconds: int = 12 * 3600
     run_outbox: bool = True
+    graph_timeout: float = 15.0
 
     def __post_init__(self) -> None:
         if not self.database_url:

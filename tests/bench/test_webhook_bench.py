@@ -1,0 +1,155 @@
+"""P1 (steady webhook load) and P2 (draining a backlog), each against a bare baseline.
+
+Run with `make bench`. BENCH_SECONDS (default 20; QUALITY.md asks 60) and BENCH_BACKLOG
+(default 20000) scale the runs. Figures are printed, not asserted: the machines are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from inbox_app.whatsapp.signature import sign
+from inbox_app.whatsapp.wire import meta_json_bytes
+from tests.live_server import free_port
+from tests.webhooks import status, text_message
+
+SECRET = "bench-secret"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+BACKLOG = int(os.environ.get("BENCH_BACKLOG", "20000"))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning",
+         "--no-access-log", *(["--factory"] if app.endswith("factory") else [])],
+        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
+            return proc
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("bench server did not start")
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {
+        "WHATSAPP_APP_SECRET": SECRET, "WHATSAPP_VERIFY_TOKEN": "v",
+        "WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1",
+        "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9",
+        "INBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",
+    }
+    ports = {"relay": free_port(), "bare": free_port()}
+    procs = [
+        _serve("tests.bench.relay_factory:app_factory", ports["relay"], env),
+        _serve("tests.bench.bare_endpoint:app", ports["bare"], env),
+    ]
+    try:
+        yield {name: f"http://127.0.0.1:{port}/webhook" for name, port in ports.items()}
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _mix(n: int) -> list[tuple[bytes, dict[str, str]]]:
+    """A realistic mix: one inbound text per three status callbacks."""
+    out = []
+    for i in range(n):
+        if i % 4 == 0:
+            payload = text_message(f"Termin am Dienstag? Nr {i}", wa_id=f"49151{i % 500:08d}")
+        else:
+            payload = status(f"wamid.bench{i // 4}", ("sent", "delivered", "read")[i % 4 - 1])
+        body = meta_json_bytes(payload)
+        out.append((body, {"X-Hub-Signature-256": sign(body, SECRET),
+                           "Content-Type": "application/json"}))
+    return out
+
+
+async def _steady(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
+    bodies = _mix(int(rate * seconds))
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
+
+        async def one(body: bytes, headers: dict[str, str]) -> None:
+            nonlocal errors
+            start = time.perf_counter()
+            try:
+                response = await client.post(url, content=body, headers=headers)
+                if response.status_code != 200:
+                    errors += 1
+            except httpx.TransportError:
+                errors += 1
+            latencies.append(time.perf_counter() - start)
+
+        tasks = []
+        t0 = time.perf_counter()
+        for i, (body, headers) in enumerate(bodies):
+            delay = t0 + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(body, headers)))
+        await asyncio.gather(*tasks)
+    return latencies, errors
+
+
+async def _drain(url: str, n: int, concurrency: int = 32) -> tuple[float, int]:
+    bodies = _mix(n)
+    errors = 0
+    queue = iter(bodies)
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for body, headers in queue:
+                response = await client.post(url, content=body, headers=headers)
+                errors += response.status_code != 200
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return n / (time.perf_counter() - t0), errors
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+def test_p1_steady_webhooks(servers: dict[str, str]) -> None:
+    results = {}
+    for name in ("bare", "relay"):
+        latencies, errors = asyncio.run(_steady(servers[name], 250, SECONDS))
+        results[name] = (statistics.median(latencies) * 1000, _pct(latencies, 0.99), errors)
+    print(f"\nP1 250 req/s x {SECONDS:.0f} s (targets: p50 <= 10 ms, p99 <= 100 ms, 0 errors)")
+    for name, (p50, p99, errors) in results.items():
+        print(f"  {name:5}: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}")
+    print(f"  ratio relay/bare p50: {results['relay'][0] / results['bare'][0]:.1f}x")
+    assert results["relay"][2] == 0
+
+
+def test_p2_backlog(servers: dict[str, str]) -> None:
+    results = {name: asyncio.run(_drain(servers[name], BACKLOG)) for name in ("bare", "relay")}
+    print(f"\nP2 backlog of {BACKLOG} deliveries, 32 connections (target >= 2000/s)")
+    for name, (rate, errors) in results.items():
+        print(f"  {name:5}: {rate:7.0f} webhooks/s  errors {errors}")
+    print(f"  ratio relay/bare: {results['relay'][0] / results['bare'][0]:.2f}")
+    assert results["relay"][1] == 0
