@@ -12,7 +12,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,9 +31,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--log-level", "warning",
-         "--no-access-log", *(["--factory"] if app.endswith("factory") else [])],
-        cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            *(["--factory"] if app.endswith("factory") else []),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -50,8 +62,10 @@ def _serve(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {
-        "WHATSAPP_APP_SECRET": SECRET, "WHATSAPP_VERIFY_TOKEN": "v",
-        "WHATSAPP_ACCESS_TOKEN": "t", "WHATSAPP_PHONE_NUMBER_ID": "1",
+        "WHATSAPP_APP_SECRET": SECRET,
+        "WHATSAPP_VERIFY_TOKEN": "v",
+        "WHATSAPP_ACCESS_TOKEN": "t",
+        "WHATSAPP_PHONE_NUMBER_ID": "1",
         "WHATSAPP_GRAPH_URL": "http://127.0.0.1:9",
         "INBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'relay.db'}",
     }
@@ -77,8 +91,9 @@ def _mix(n: int) -> list[tuple[bytes, dict[str, str]]]:
         else:
             payload = status(f"wamid.bench{i // 4}", ("sent", "delivered", "read")[i % 4 - 1])
         body = meta_json_bytes(payload)
-        out.append((body, {"X-Hub-Signature-256": sign(body, SECRET),
-                           "Content-Type": "application/json"}))
+        out.append(
+            (body, {"X-Hub-Signature-256": sign(body, SECRET), "Content-Type": "application/json"})
+        )
     return out
 
 
