@@ -55,8 +55,18 @@ class PostgresServer:
         )
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
-            [*self._as, pg_ctl, "-D", str(data), "-o", opts, "-l", str(self.dir / "log"),
-             "-w", "start"],
+            [
+                *self._as,
+                pg_ctl,
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "start",
+            ],
             check=True,
             capture_output=True,
         )

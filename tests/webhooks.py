@@ -36,8 +36,12 @@ def envelope(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def text_message(
-    text: str, *, wa_id: str = "4915100000001", name: str = "Erika Musterfrau",
-    wamid: str | None = None, ts: float | None = None,
+    text: str,
+    *,
+    wa_id: str = "4915100000001",
+    name: str = "Erika Musterfrau",
+    wamid: str | None = None,
+    ts: float | None = None,
 ) -> dict[str, Any]:
     return envelope(
         {
@@ -55,10 +59,13 @@ def text_message(
     )
 
 
-def status(wamid: str, state: str, *, recipient: str = "4915100000001",
-           callback: str | None = None) -> dict[str, Any]:
+def status(
+    wamid: str, state: str, *, recipient: str = "4915100000001", callback: str | None = None
+) -> dict[str, Any]:
     st: dict[str, Any] = {
-        "id": wamid, "status": state, "timestamp": str(int(time.time())),
+        "id": wamid,
+        "status": state,
+        "timestamp": str(int(time.time())),
         "recipient_id": recipient,
     }
     if callback:

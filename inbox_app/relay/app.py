@@ -25,6 +25,7 @@ from inbox_app.whatsapp.webhook import WebhookFormatError, parse_envelope
 from .auth import Accounts, InvalidCredentials, StaffUser, Throttled
 from .db import Database
 from .feed import FeedNotifier
+from .ingest import GroupCommitter
 from .outbox import OutboxWorker
 from .settings import RelaySettings
 from .store import NotFound, Store, WindowClosed
@@ -68,6 +69,7 @@ class Relay:
         )
         self.notifier = FeedNotifier()
         self.worker: OutboxWorker | None = None
+        self.ingest = GroupCommitter(self.store, on_commit=self.committed)
         self.graph: GraphClient | None = None
 
     def committed(self) -> None:
@@ -110,6 +112,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay.notifier.bind(asyncio.get_running_loop())
+        relay.ingest.start()
         if settings.run_outbox and settings.access_token and settings.phone_number_id:
             relay.graph = GraphClient(
                 base_url=settings.graph_url,
@@ -128,6 +131,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
         try:
             yield
         finally:
+            await relay.ingest.stop()
             if relay.worker is not None:
                 await relay.worker.stop()
             if relay.graph is not None:
@@ -182,10 +186,12 @@ def create_app(settings: RelaySettings) -> FastAPI:
             # Signed by Meta but not an envelope: a retry would not help; keep nothing.
             log.warning("signed webhook that is not an envelope (%d bytes)", len(body))
             return PlainTextResponse("Not a webhook envelope", status_code=400)
-        result = await to_thread.run_sync(relay.store.ingest, batch)
-        if result.events:
-            relay.committed()
-        log.info(
+        try:
+            result = await relay.ingest.submit(batch)
+        except Exception:
+            # Not stored: a 5xx makes Meta deliver it again later (QUALITY I1).
+            return PlainTextResponse("Temporarily unavailable", status_code=503)
+        log.debug(
             "webhook stored=%d duplicate=%d statuses=%d",
             result.stored_messages,
             result.duplicate_messages,

@@ -138,55 +138,67 @@ class Store:
 
     def ingest(self, batch: WebhookBatch, *, now: float | None = None) -> IngestResult:
         """Store a parsed webhook in one transaction; returns only after commit."""
-        result = IngestResult()
+        return self.ingest_many([batch], now=now)[0]
+
+    def ingest_many(
+        self, batches: list[WebhookBatch], *, now: float | None = None
+    ) -> list[IngestResult]:
+        """Store several webhooks in one transaction (group commit: one fsync for all)."""
         now = time.time() if now is None else now
         with self.db.write() as conn:
-            touched: set[int] = set()
-            for msg in batch.messages:
-                conversation_id = self._conversation_for(conn, msg)
-                timestamp = msg.timestamp or now
-                inserted = conn.execute(
-                    self.db.insert_ignore(messages).values(
-                        conversation_id=conversation_id,
-                        direction=Direction.INBOUND.value,
-                        type=msg.type,
-                        text=msg.text,
-                        status=MessageStatus.RECEIVED.value,
-                        timestamp=timestamp,
-                        wamid=msg.wamid,
-                        raw=json.dumps(msg.raw, separators=(",", ":")),
-                    )
+            return [self._ingest_into(conn, batch, now) for batch in batches]
+
+    def _ingest_into(self, conn: Connection, batch: WebhookBatch, now: float) -> IngestResult:
+        result = IngestResult()
+        touched: set[int] = set()
+        for msg in batch.messages:
+            conversation_id = self._conversation_for(conn, msg)
+            timestamp = msg.timestamp or now
+            inserted = conn.execute(
+                self.db.insert_ignore(messages).values(
+                    conversation_id=conversation_id,
+                    direction=Direction.INBOUND.value,
+                    type=msg.type,
+                    text=msg.text,
+                    status=MessageStatus.RECEIVED.value,
+                    timestamp=timestamp,
+                    wamid=msg.wamid,
+                    raw=json.dumps(msg.raw, separators=(",", ":")),
                 )
-                if inserted.rowcount == 0:
-                    result.duplicate_messages += 1
-                    continue
-                message_id = conn.execute(
-                    select(messages.c.id).where(messages.c.wamid == msg.wamid)
-                ).scalar_one()
-                preview = (msg.text or f"[{msg.type}]")[:PREVIEW_CHARS]
-                conn.execute(
-                    update(conversations)
-                    .where(conversations.c.id == conversation_id)
-                    .values(
-                        last_message_at=func.max(conversations.c.last_message_at, timestamp)
-                        if self.db.is_sqlite
-                        else func.greatest(conversations.c.last_message_at, timestamp),
-                        last_message_preview=preview,
-                        last_inbound_at=timestamp,
-                        unread=conversations.c.unread + 1,
-                    )
+            )
+            if inserted.rowcount == 0:
+                result.duplicate_messages += 1
+                continue
+            message_id = conn.execute(
+                select(messages.c.id).where(messages.c.wamid == msg.wamid)
+            ).scalar_one()
+            preview = (msg.text or f"[{msg.type}]")[:PREVIEW_CHARS]
+            latest = (
+                func.max(conversations.c.last_message_at, timestamp)
+                if self.db.is_sqlite
+                else func.greatest(conversations.c.last_message_at, timestamp)
+            )
+            conn.execute(
+                update(conversations)
+                .where(conversations.c.id == conversation_id)
+                .values(
+                    last_message_at=latest,
+                    last_message_preview=preview,
+                    last_inbound_at=timestamp,
+                    unread=conversations.c.unread + 1,
                 )
-                self._emit_message(conn, message_id)
-                touched.add(conversation_id)
-                result.stored_messages += 1
+            )
+            self._emit_message(conn, message_id)
+            touched.add(conversation_id)
+            result.stored_messages += 1
+            result.events += 1
+        for status in batch.statuses:
+            if self._apply_status(conn, status):
+                result.applied_statuses += 1
                 result.events += 1
-            for status in batch.statuses:
-                if self._apply_status(conn, status):
-                    result.applied_statuses += 1
-                    result.events += 1
-            for conversation_id in touched:
-                self._emit_conversation(conn, conversation_id)
-                result.events += 1
+        for conversation_id in touched:
+            self._emit_conversation(conn, conversation_id)
+            result.events += 1
         return result
 
     def _apply_status(self, conn: Connection, status: StatusUpdate) -> bool:

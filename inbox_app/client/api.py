@@ -1,0 +1,226 @@
+"""The relay's HTTP API as the desktop uses it (``docs/protocol.md``), on ``httpx.AsyncClient``.
+
+Errors are sorted by what the caller should do:
+``Unauthorized`` (sign in again), ``RelayUnavailable`` (wait and retry: network faults and
+gateway errors), ``RelayError`` (the relay refused; carries its status, code and sentence).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+from httpx_sse import SSEError, aconnect_sse
+
+from inbox_app.client.records import FeedEvent, SignedInUser
+from inbox_app.domain.messages import MessageRecord
+
+log = logging.getLogger("inbox.client.api")
+
+# Gateways answer these while the relay behind them restarts: the same as "not reachable".
+_UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+
+
+class RelayError(Exception):
+    """The relay answered with an error; ``message`` is its sentence for the user."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+class Unauthorized(RelayError):
+    """401: wrong credentials, or the token expired or was revoked."""
+
+
+class RelayUnavailable(RelayError):
+    """The relay could not be reached (network fault, timeout, gateway error)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPage:
+    events: list[FeedEvent]
+    next: int
+    more: bool
+
+
+def _error_from(response: httpx.Response) -> RelayError:
+    status = response.status_code
+    code: str | None = None
+    message = f"The relay refused the request ({status})."
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("error"), str):
+            code = body["error"]
+        if isinstance(body.get("message"), str) and body["message"]:
+            message = body["message"]
+        elif isinstance(body.get("detail"), str) and body["detail"]:
+            message = body["detail"]
+    if status == 401:
+        return Unauthorized(message, status=status, code=code)
+    if status in _UNAVAILABLE_STATUSES:
+        return RelayUnavailable("The relay is not available right now.", status=status, code=code)
+    return RelayError(message, status=status, code=code)
+
+
+class RelayClient:
+    """One signed-in session with the relay. Close it with ``await client.aclose()``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 15.0,
+        stream_read_timeout: float = 45.0,
+    ) -> None:
+        self.token = token
+        self._timeout = timeout
+        # The relay pings at least every 15 s; three missed pings mean the stream is dead.
+        self._stream_timeout = httpx.Timeout(timeout, read=stream_read_timeout)
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            transport=transport,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> RelayClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _auth(self) -> dict[str, str]:
+        if not self.token:
+            raise Unauthorized("Not signed in.", status=None, code="unauthorized")
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        headers = self._auth() if auth else {}
+        try:
+            response = await self._http.request(
+                method, path, json=json_body, params=params, headers=headers
+            )
+        except httpx.TransportError as exc:
+            log.info("%s %s failed: %s", method, path, type(exc).__name__)
+            raise RelayUnavailable("The relay cannot be reached.") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise RelayError(
+                "The relay sent an unreadable answer.", status=response.status_code
+            ) from exc
+
+    # -- auth -----------------------------------------------------------------------------
+
+    async def login(self, username: str, password: str) -> SignedInUser:
+        """Exchange credentials for a token (kept on this client, in memory only)."""
+        body = await self._request(
+            "POST",
+            "/v1/auth/login",
+            json_body={"username": username, "password": password},
+            auth=False,
+        )
+        try:
+            self.token = str(body["token"])
+            return SignedInUser.from_json(body["user"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+
+    async def me(self) -> SignedInUser:
+        body = await self._request("GET", "/v1/me")
+        try:
+            return SignedInUser.from_json(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+
+    # -- change feed ----------------------------------------------------------------------
+
+    async def sync(self, after: int, limit: int = 500) -> SyncPage:
+        """Events after ``after``, oldest first (catch-up)."""
+        body = await self._request("GET", "/v1/sync", params={"after": after, "limit": limit})
+        try:
+            events = [FeedEvent.from_json(e) for e in body["events"]]
+            return SyncPage(events=events, next=int(body["next"]), more=bool(body["more"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+
+    async def events(self, after: int) -> AsyncGenerator[FeedEvent, None]:
+        """The live feed (SSE) from ``after`` on. Ends when the relay closes the stream.
+
+        Raises ``RelayUnavailable`` when the connection fails or goes silent.
+        Close the iterator (``contextlib.aclosing``) to close the connection.
+        """
+        headers = {**self._auth(), "Last-Event-ID": str(after)}
+        try:
+            async with aconnect_sse(
+                self._http,
+                "GET",
+                "/v1/events",
+                headers=headers,
+                params={"after": after},
+                timeout=self._stream_timeout,
+            ) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _error_from(response)
+                async for sse in source.aiter_sse():
+                    if not sse.data:
+                        continue
+                    try:
+                        event = FeedEvent.from_json(json.loads(sse.data))
+                    except (KeyError, TypeError, ValueError):
+                        log.warning("unreadable feed event id=%s", sse.id)
+                        continue
+                    yield event
+        except httpx.TransportError as exc:
+            log.info("event stream failed: %s", type(exc).__name__)
+            raise RelayUnavailable("The relay cannot be reached.") from exc
+        except SSEError as exc:
+            raise RelayError("The relay did not send an event stream.") from exc
+
+    # -- commands -------------------------------------------------------------------------
+
+    async def send_message(self, conversation_id: int, client_id: str, text: str) -> MessageRecord:
+        """Hand a text message to the relay; repeating a ``client_id`` is safe (deduped)."""
+        body = await self._request(
+            "POST",
+            f"/v1/conversations/{int(conversation_id)}/messages",
+            json_body={"client_id": client_id, "type": "text", "text": text},
+        )
+        try:
+            return MessageRecord.from_json(body["message"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc

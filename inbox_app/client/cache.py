@@ -1,0 +1,905 @@
+"""The encrypted local cache: one SQLCipher database per user, worked on by one thread.
+
+All SQL runs on a single-worker ``ThreadPoolExecutor`` holding the one long-lived connection
+(SQLCipher with a raw key opens in ~0.3 ms, but the connection also carries our pragmas and
+functions); callers await ``loop.run_in_executor`` and get plain domain records back.
+
+A batch of feed events is applied in ONE transaction together with the new sync cursor
+(QUALITY I4), so a crash mid-batch leaves neither rows nor cursor changed. Applying is
+idempotent: conversations are guarded by the seq of the event that wrote them, messages by
+the forward-only status rank (``inbox_app.domain.messages``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from inbox_app.client.keys import CacheKey, make_private_dir
+from inbox_app.client.records import FeedEvent
+from inbox_app.domain.conversations import ConversationRecord
+from inbox_app.domain.messages import (
+    Direction,
+    MessageRecord,
+    MessageStatus,
+    advance_status,
+    status_rank,
+)
+
+log = logging.getLogger("inbox.client.cache")
+
+SCHEMA_VERSION = 1
+CACHE_FILE = "cache.db"
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
+_SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
+
+T = TypeVar("T")
+
+
+class CacheError(Exception):
+    """The cache cannot be used; the message is a sentence for the user."""
+
+
+class CacheKeyError(CacheError):
+    """The key does not open this cache file."""
+
+
+class CacheCorrupt(CacheError):
+    """The cache file is damaged (or is not an encrypted cache at all)."""
+
+
+class CacheTooNew(CacheError):
+    """The cache was written by a newer version of the app."""
+
+
+class CipherUnavailable(CacheError):
+    """The SQLite library in use has no encryption: we refuse to write plaintext."""
+
+
+class CacheClosed(CacheError):
+    """The cache was closed (signed out or locked)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedChanges:
+    """Ids touched by one committed cache transaction."""
+
+    conversation_ids: frozenset[int] = frozenset()
+    message_ids: frozenset[int] = frozenset()
+    client_ids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A message the user wrote that the relay has not acknowledged yet."""
+
+    local_id: int
+    client_id: str
+    conversation_id: int
+    type: str
+    text: str | None
+    created_at: float
+    state: str  # 'queued' | 'sending' | 'failed'
+    attempts: int
+    last_error: str | None
+
+    def to_record(self) -> MessageRecord:
+        # Negative ids keep outbox entries apart from relay ids (always positive).
+        status = {
+            "queued": MessageStatus.QUEUED,
+            "sending": MessageStatus.SENDING,
+            "failed": MessageStatus.FAILED,
+        }[self.state]
+        return MessageRecord(
+            id=-self.local_id,
+            conversation_id=self.conversation_id,
+            direction=Direction.OUTBOUND,
+            type=self.type,
+            text=self.text,
+            status=status,
+            timestamp=self.created_at,
+            client_id=self.client_id,
+            error_title=self.last_error,
+        )
+
+
+_SCHEMA = (
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        wa_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        phone TEXT,
+        last_message_at REAL NOT NULL,
+        last_message_preview TEXT NOT NULL DEFAULT '',
+        last_inbound_at REAL,
+        unread INTEGER NOT NULL DEFAULT 0,
+        seq INTEGER NOT NULL DEFAULT 0  -- feed seq of the state stored here
+    )
+    """,
+    "CREATE INDEX conversations_recent ON conversations (last_message_at DESC, id DESC)",
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL,
+        direction TEXT NOT NULL,
+        type TEXT NOT NULL,
+        text TEXT,
+        status TEXT NOT NULL,
+        timestamp REAL NOT NULL,
+        wamid TEXT,
+        client_id TEXT,
+        error_code INTEGER,
+        error_title TEXT,
+        author_id INTEGER
+    )
+    """,
+    "CREATE INDEX messages_by_conversation ON messages (conversation_id, timestamp, id)",
+    """
+    CREATE TABLE outbox (
+        client_id TEXT PRIMARY KEY,
+        local_id INTEGER NOT NULL UNIQUE,
+        conversation_id INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        text TEXT,
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    )
+    """,
+    "CREATE INDEX outbox_by_conversation ON outbox (conversation_id, created_at, local_id)",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # External-content FTS5: the index lives in the encrypted file, the text only once.
+    """
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    )
+    """,
+    """
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.text IS NOT NULL
+    BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+    END
+    """,
+    """
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.text IS NOT NULL
+    BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END
+    """,
+    # Status updates rewrite the text column with the same value; only real changes reindex.
+    """
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+    WHEN old.text IS NOT new.text
+    BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+            SELECT 'delete', old.id, old.text WHERE old.text IS NOT NULL;
+        INSERT INTO messages_fts (rowid, text)
+            SELECT new.id, new.text WHERE new.text IS NOT NULL;
+    END
+    """,
+)
+
+_UPSERT_CONVERSATION = text(
+    """
+    INSERT INTO conversations (id, wa_id, display_name, phone, last_message_at,
+                               last_message_preview, last_inbound_at, unread, seq)
+    VALUES (:id, :wa_id, :display_name, :phone, :last_message_at,
+            :last_message_preview, :last_inbound_at, :unread, :seq)
+    ON CONFLICT (id) DO UPDATE SET
+        wa_id = excluded.wa_id, display_name = excluded.display_name, phone = excluded.phone,
+        last_message_at = excluded.last_message_at,
+        last_message_preview = excluded.last_message_preview,
+        last_inbound_at = excluded.last_inbound_at, unread = excluded.unread, seq = excluded.seq
+    WHERE excluded.seq >= conversations.seq
+    """
+)
+
+# A state whose status ranks below the stored one is older: keep the stored row whole.
+_UPSERT_MESSAGE = text(
+    """
+    INSERT INTO messages (id, conversation_id, direction, type, text, status, timestamp,
+                          wamid, client_id, error_code, error_title, author_id)
+    VALUES (:id, :conversation_id, :direction, :type, :text, :status, :timestamp,
+            :wamid, :client_id, :error_code, :error_title, :author_id)
+    ON CONFLICT (id) DO UPDATE SET
+        conversation_id = excluded.conversation_id, direction = excluded.direction,
+        type = excluded.type, text = excluded.text,
+        status = advance_status(messages.status, excluded.status),
+        timestamp = excluded.timestamp,
+        wamid = COALESCE(excluded.wamid, messages.wamid),
+        client_id = COALESCE(excluded.client_id, messages.client_id),
+        error_code = excluded.error_code, error_title = excluded.error_title,
+        author_id = COALESCE(excluded.author_id, messages.author_id)
+    WHERE status_rank(excluded.status) >= status_rank(messages.status)
+    """
+)
+
+# Queries below interpolate only these module constants (never input), hence the S608 noqa.
+_MESSAGE_COLUMNS = (
+    "id, conversation_id, direction, type, text, status, timestamp, wamid, client_id, "
+    "error_code, error_title, author_id"
+)
+_OUTBOX_AS_MESSAGE = (
+    "-local_id AS id, conversation_id, 'out' AS direction, type, text, "
+    "CASE state WHEN 'failed' THEN 'failed' WHEN 'sending' THEN 'sending' ELSE 'queued' END "
+    "AS status, created_at AS timestamp, NULL AS wamid, client_id, NULL AS error_code, "
+    "last_error AS error_title, NULL AS author_id"
+)
+_CONVERSATION_COLUMNS = (
+    "id, wa_id, display_name, phone, last_message_at, last_message_preview, last_inbound_at, unread"
+)
+_OUTBOX_COLUMNS = (
+    "local_id, client_id, conversation_id, type, text, created_at, state, attempts, last_error"
+)
+
+
+def _sql_status_rank(status: str | None) -> int:
+    try:
+        return status_rank(status or "")
+    except ValueError:
+        return -1  # unknown statuses never replace known ones
+
+
+def _sql_advance_status(current: str | None, new: str | None) -> str | None:
+    try:
+        return advance_status(current or "", new or "").value
+    except ValueError:
+        return current
+
+
+def _message(row: Any) -> MessageRecord:
+    return MessageRecord(
+        id=int(row.id),
+        conversation_id=int(row.conversation_id),
+        direction=Direction(row.direction),
+        type=str(row.type),
+        text=row.text,
+        status=MessageStatus(row.status),
+        timestamp=float(row.timestamp),
+        wamid=row.wamid,
+        client_id=row.client_id,
+        error_code=row.error_code,
+        error_title=row.error_title,
+        author_id=row.author_id,
+    )
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    return ConversationRecord(
+        id=int(row.id),
+        wa_id=str(row.wa_id),
+        display_name=str(row.display_name),
+        phone=row.phone,
+        last_message_at=float(row.last_message_at),
+        last_message_preview=str(row.last_message_preview),
+        last_inbound_at=None if row.last_inbound_at is None else float(row.last_inbound_at),
+        unread=int(row.unread),
+    )
+
+
+def _outbox_entry(row: Any) -> OutboxEntry:
+    return OutboxEntry(
+        local_id=int(row.local_id),
+        client_id=str(row.client_id),
+        conversation_id=int(row.conversation_id),
+        type=str(row.type),
+        text=row.text,
+        created_at=float(row.created_at),
+        state=str(row.state),
+        attempts=int(row.attempts),
+        last_error=row.last_error,
+    )
+
+
+def _fts_query(query: str) -> str | None:
+    """Each word as a quoted prefix term, so user input can't be FTS5 syntax."""
+    terms = [t for t in query.split() if t]
+    if not terms:
+        return None
+    return " ".join('"' + t.replace('"', '""') + '"*' for t in terms)
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing; SQLite gives -wal/-shm the same mode."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def _classify_open_error(path: Path, exc: BaseException) -> CacheError:
+    """Tell a wrong key from a damaged file as far as the bytes allow.
+
+    SQLCipher cannot tell a wrong key from a damaged first page (both fail the page HMAC);
+    an implausible size or a plaintext SQLite header is certainly damage, anything else is
+    reported as a key mismatch.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return CacheCorrupt("The local cache file cannot be read.")
+    if head == _SQLITE_PLAIN_HEADER:
+        return CacheCorrupt("The local cache file is not encrypted; it will not be used.")
+    if size < 1024 or size % 512:
+        return CacheCorrupt("The local cache file is damaged.")
+    message = str(exc).lower()
+    if "not a database" in message or "encrypted" in message:
+        return CacheKeyError(
+            "The key does not open the local cache (it belongs to another key, or the file "
+            "is damaged)."
+        )
+    return CacheCorrupt("The local cache file is damaged.")
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    message = str(exc).lower()
+    return any(w in message for w in ("malformed", "not a database", "corrupt", "hmac"))
+
+
+def _configure_connection(dbapi_conn: Any, key_hex: str, path: Path) -> None:
+    """Key the connection, prove it is encrypted and readable, then set our pragmas."""
+    # Our own BEGIN (see the "begin" listener) instead of the driver's implicit one.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        # We report key and HMAC failures as exceptions; SQLCipher's own stderr log is noise.
+        cur.execute("PRAGMA cipher_log_level = NONE")
+        cur.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+        row = cur.execute("PRAGMA cipher_version").fetchone()
+        if not row or not row[0]:
+            raise CipherUnavailable(
+                "This installation has no encrypted SQLite; the cache will not be written."
+            )
+        # Read before anything else: a wrong key or a damaged file fails here, not later.
+        try:
+            cur.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher.DatabaseError as exc:
+            raise _classify_open_error(path, exc) from None
+        mode = cur.execute("PRAGMA journal_mode = WAL").fetchone()
+        if not mode or str(mode[0]).lower() != "wal":
+            raise CacheCorrupt("The local cache could not switch to WAL mode.")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA temp_store = MEMORY")  # no temp files beside the cache
+        cur.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; a crash loses no commit
+        cur.execute("PRAGMA busy_timeout = 5000")
+    finally:
+        cur.close()
+    dbapi_conn.create_function("status_rank", 1, _sql_status_rank, deterministic=True)
+    dbapi_conn.create_function("advance_status", 2, _sql_advance_status, deterministic=True)
+
+
+def _make_engine(path: Path, key_hex: str) -> Engine:
+    if not _HEX_KEY.fullmatch(key_hex):
+        raise ValueError("a cache key is 64 lowercase hex digits")
+    # The key is set by the listener, never put in the URL (URLs end up in logs).
+    url = URL.create("sqlite", database=str(path))
+    engine = create_engine(
+        url,
+        module=sqlcipher,
+        # One long-lived connection, used only by the cache's worker thread.
+        poolclass=StaticPool,
+        connect_args={"check_same_thread": True},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        try:
+            _configure_connection(dbapi_conn, key_hex, path)
+        except BaseException:
+            dbapi_conn.close()
+            raise
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _create_schema(conn: Connection) -> None:
+    for statement in _SCHEMA:
+        conn.exec_driver_sql(statement)
+    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+class Cache:
+    """One user's encrypted cache. Open with ``await Cache.open(path, key)``."""
+
+    def __init__(self, path: Path, engine: Engine, executor: ThreadPoolExecutor) -> None:
+        self.path = path
+        self._engine = engine
+        self._executor = executor
+        self._closed = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    @classmethod
+    async def open(cls, path: Path, key: CacheKey | str) -> Cache:
+        """Open (creating if needed) the cache at ``path``; raises a ``CacheError``."""
+        key_hex = key if isinstance(key, str) else key.hex()
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inbox-cache")
+        loop = asyncio.get_running_loop()
+        try:
+            engine = await loop.run_in_executor(executor, cls._open_sync, path, key_hex)
+        except BaseException:
+            executor.shutdown(wait=True)
+            raise
+        return cls(path, engine, executor)
+
+    @staticmethod
+    def _open_sync(path: Path, key_hex: str) -> Engine:
+        make_private_dir(path.parent)
+        _private_file(path)
+        engine = _make_engine(path, key_hex)
+        try:
+            with engine.begin() as conn:
+                version = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
+                if version > SCHEMA_VERSION:
+                    raise CacheTooNew("The local cache was written by a newer version of the app.")
+                if version == 0:
+                    _create_schema(conn)
+                    log.info("created cache schema v%d", SCHEMA_VERSION)
+        except DBAPIError as exc:
+            engine.dispose()
+            if isinstance(exc.orig, CacheError):
+                raise exc.orig from None
+            raise CacheCorrupt("The local cache file is damaged.") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{path}{suffix}", 0o600)
+        return engine
+
+    async def close(self) -> None:
+        """Checkpoint the WAL into the main file, close the connection, stop the worker."""
+        if self._closed:
+            return
+        try:
+            await self._run(self._close_sync)
+        finally:
+            self._closed = True
+            self._executor.shutdown(wait=True)
+
+    def _close_sync(self) -> None:
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except DBAPIError:
+            log.warning("WAL checkpoint failed at close", exc_info=True)
+        finally:
+            self._engine.dispose()
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._closed:
+            raise CacheClosed("The local cache is closed.")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._executor, functools.partial(self._guarded, fn, *args)
+        )
+
+    @staticmethod
+    def _guarded(fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return fn(*args)
+        except DBAPIError as exc:
+            if isinstance(exc.orig, CacheError):
+                raise exc.orig from None
+            if _is_corruption(exc):
+                raise CacheCorrupt("The local cache file is damaged.") from exc
+            raise
+
+    # -- feed -----------------------------------------------------------------------------
+
+    async def cursor(self) -> int:
+        """The seq of the last feed event committed to this cache (0 when empty)."""
+        return await self._run(self._cursor_sync)
+
+    def _cursor_sync(self) -> int:
+        with self._engine.connect() as conn:
+            return self._read_cursor(conn)
+
+    @staticmethod
+    def _read_cursor(conn: Connection) -> int:
+        value = conn.execute(text("SELECT value FROM meta WHERE key = 'cursor'")).scalar()
+        return int(value) if value is not None else 0
+
+    async def apply_events(self, events: Sequence[FeedEvent], cursor: int) -> AppliedChanges:
+        """Apply a batch of feed events and the new cursor in one transaction (I4)."""
+        return await self._run(self._apply_events_sync, list(events), cursor)
+
+    def _apply_events_sync(self, events: list[FeedEvent], cursor: int) -> AppliedChanges:
+        conversations: list[dict[str, Any]] = []
+        messages: list[MessageRecord] = []
+        for ev in events:
+            try:
+                if ev.type == "conversation":
+                    record = ConversationRecord.from_json(ev.data)
+                    conversations.append({**record.to_json(), "seq": ev.seq})
+                elif ev.type == "message":
+                    messages.append(MessageRecord.from_json(ev.data))
+                else:
+                    # Newer relays may add types; skipping them keeps us converging on ours.
+                    log.debug("skipping feed event seq=%d of type %s", ev.seq, ev.type)
+            except (KeyError, TypeError, ValueError):
+                # One malformed event must not block the feed forever; ids only in the log.
+                log.warning("skipping malformed feed event seq=%d type=%s", ev.seq, ev.type)
+        with self._engine.begin() as conn:
+            changes = self._write(conn, conversations, messages)
+            # Never move the cursor backwards (a stale replay must not rewind it).
+            conn.execute(
+                text(
+                    "INSERT INTO meta (key, value) VALUES ('cursor', :v) ON CONFLICT (key) DO "
+                    "UPDATE SET value = excluded.value "
+                    "WHERE CAST(excluded.value AS INTEGER) > CAST(meta.value AS INTEGER)"
+                ),
+                {"v": str(int(cursor))},
+            )
+            self._after_write_hook(conn)
+        return changes
+
+    def _after_write_hook(self, conn: Connection) -> None:
+        """Runs inside each apply transaction just before commit (tests inject failures)."""
+
+    async def apply_message(
+        self, record: MessageRecord, *, acknowledges: str | None = None
+    ) -> AppliedChanges:
+        """Apply one message state the relay returned for a command (no cursor change).
+
+        ``acknowledges``: the client id the relay answered for; its outbox entry is removed
+        in the same transaction even if the answer does not echo the client id.
+        """
+        return await self._run(self._apply_message_sync, record, acknowledges)
+
+    def _apply_message_sync(
+        self, record: MessageRecord, acknowledges: str | None
+    ) -> AppliedChanges:
+        with self._engine.begin() as conn:
+            changes = self._write(conn, [], [record])
+            if acknowledges is not None and acknowledges not in changes.client_ids:
+                gone = conn.execute(
+                    text("DELETE FROM outbox WHERE client_id = :c"), {"c": acknowledges}
+                ).rowcount
+                if gone:
+                    changes = AppliedChanges(
+                        conversation_ids=changes.conversation_ids,
+                        message_ids=changes.message_ids,
+                        client_ids=changes.client_ids | {acknowledges},
+                    )
+            return changes
+
+    def _write(
+        self,
+        conn: Connection,
+        conversations: list[dict[str, Any]],
+        messages: list[MessageRecord],
+    ) -> AppliedChanges:
+        if conversations:
+            conn.execute(_UPSERT_CONVERSATION, conversations)
+        acknowledged: frozenset[str] = frozenset()
+        if messages:
+            conn.execute(_UPSERT_MESSAGE, [m.to_json() for m in messages])
+            client_ids = sorted({m.client_id for m in messages if m.client_id})
+            if client_ids:
+                # The relay has the message now: the local outbox entry is done.
+                found = conn.execute(
+                    text("SELECT client_id FROM outbox WHERE client_id IN :ids").bindparams(
+                        _expanding("ids")
+                    ),
+                    {"ids": client_ids},
+                ).scalars()
+                acknowledged = frozenset(str(c) for c in found)
+                if acknowledged:
+                    conn.execute(
+                        text("DELETE FROM outbox WHERE client_id = :c"),
+                        [{"c": c} for c in acknowledged],
+                    )
+        return AppliedChanges(
+            conversation_ids=frozenset(int(c["id"]) for c in conversations),
+            message_ids=frozenset(m.id for m in messages),
+            client_ids=acknowledged,
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def conversations(self) -> list[ConversationRecord]:
+        """All conversations, newest activity first."""
+        return await self._run(self._conversations_sync)
+
+    def _conversations_sync(self) -> list[ConversationRecord]:
+        sql = (
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations "  # noqa: S608
+            "ORDER BY last_message_at DESC, id DESC"
+        )
+        with self._engine.connect() as conn:
+            return [_conversation(r) for r in conn.execute(text(sql))]
+
+    async def conversations_by_id(self, ids: Iterable[int]) -> list[ConversationRecord]:
+        return await self._run(self._conversations_by_id_sync, sorted(set(ids)))
+
+    def _conversations_by_id_sync(self, ids: list[int]) -> list[ConversationRecord]:
+        if not ids:
+            return []
+        sql = text(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id IN :ids "  # noqa: S608
+            "ORDER BY last_message_at DESC, id DESC"
+        ).bindparams(_expanding("ids"))
+        with self._engine.connect() as conn:
+            return [_conversation(r) for r in conn.execute(sql, {"ids": ids})]
+
+    async def messages(
+        self,
+        conversation_id: int,
+        *,
+        before: tuple[float, int] | None = None,
+        limit: int = 50,
+    ) -> list[MessageRecord]:
+        """Up to ``limit`` messages (and pending outbox entries) older than ``before``.
+
+        Keyset paging on (timestamp, id), no OFFSET; returned oldest first.
+        """
+        return await self._run(self._messages_sync, conversation_id, before, max(0, limit))
+
+    def _messages_sync(
+        self, conversation_id: int, before: tuple[float, int] | None, limit: int
+    ) -> list[MessageRecord]:
+        if limit == 0:
+            return []
+        params: dict[str, Any] = {"c": conversation_id, "n": limit}
+        keyset_m = keyset_o = ""
+        if before is not None:
+            params["ts"], params["id"] = float(before[0]), int(before[1])
+            keyset_m = "AND (timestamp < :ts OR (timestamp = :ts AND id < :id))"
+            keyset_o = "AND (created_at < :ts OR (created_at = :ts AND -local_id < :id))"
+        # Each branch is limited on its own index before the merge, so paging stays cheap.
+        sql = f"""
+            SELECT * FROM (
+                SELECT {_MESSAGE_COLUMNS} FROM messages
+                WHERE conversation_id = :c {keyset_m}
+                ORDER BY timestamp DESC, id DESC LIMIT :n
+            )
+            UNION ALL
+            SELECT * FROM (
+                SELECT {_OUTBOX_AS_MESSAGE} FROM outbox
+                WHERE conversation_id = :c {keyset_o}
+                ORDER BY created_at DESC, local_id ASC LIMIT :n
+            )
+            ORDER BY timestamp DESC, id DESC LIMIT :n
+        """  # noqa: S608
+        with self._engine.connect() as conn:
+            rows = [_message(r) for r in conn.execute(text(sql), params)]
+        rows.reverse()
+        return rows
+
+    async def messages_by_id(self, ids: Iterable[int]) -> list[MessageRecord]:
+        """Messages by relay id; negative ids are pending outbox entries."""
+        return await self._run(self._messages_by_id_sync, sorted(set(ids)))
+
+    def _messages_by_id_sync(self, ids: list[int]) -> list[MessageRecord]:
+        relay_ids = [i for i in ids if i > 0]
+        local_ids = [-i for i in ids if i < 0]
+        found: list[MessageRecord] = []
+        with self._engine.connect() as conn:
+            if relay_ids:
+                sql = text(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN :ids")  # noqa: S608
+                found += [
+                    _message(r)
+                    for r in conn.execute(sql.bindparams(_expanding("ids")), {"ids": relay_ids})
+                ]
+            if local_ids:
+                sql = text(f"SELECT {_OUTBOX_AS_MESSAGE} FROM outbox WHERE local_id IN :ids")  # noqa: S608
+                found += [
+                    _message(r)
+                    for r in conn.execute(sql.bindparams(_expanding("ids")), {"ids": local_ids})
+                ]
+        found.sort(key=lambda m: (m.timestamp, m.id))
+        return found
+
+    async def search(self, query: str, *, limit: int = 50) -> list[MessageRecord]:
+        """Messages whose text matches every word of ``query`` (prefix match), newest first."""
+        return await self._run(self._search_sync, query, limit)
+
+    def _search_sync(self, query: str, limit: int) -> list[MessageRecord]:
+        match = _fts_query(query)
+        if match is None:
+            return []
+        cols = ", ".join(f"m.{c.strip()}" for c in _MESSAGE_COLUMNS.split(","))
+        sql = text(
+            f"SELECT {cols} FROM messages_fts JOIN messages AS m ON m.id = messages_fts.rowid "  # noqa: S608
+            "WHERE messages_fts MATCH :q ORDER BY m.timestamp DESC, m.id DESC LIMIT :n"
+        )
+        with self._engine.connect() as conn:
+            return [_message(r) for r in conn.execute(sql, {"q": match, "n": limit})]
+
+    # -- outbox ---------------------------------------------------------------------------
+
+    async def enqueue_outbox(
+        self,
+        *,
+        conversation_id: int,
+        client_id: str,
+        text_: str,
+        type_: str = "text",
+        created_at: float | None = None,
+    ) -> OutboxEntry:
+        """Store a new message to send; it survives restarts until the relay acknowledges."""
+        when = time.time() if created_at is None else created_at
+        return await self._run(self._enqueue_sync, conversation_id, client_id, text_, type_, when)
+
+    def _enqueue_sync(
+        self, conversation_id: int, client_id: str, body: str, type_: str, created_at: float
+    ) -> OutboxEntry:
+        with self._engine.begin() as conn:
+            # A counter, not MAX(local_id)+1: a local id is never reused after an ack.
+            local_id = int(
+                conn.execute(
+                    text(
+                        "INSERT INTO meta (key, value) VALUES ('outbox_seq', '1') "
+                        "ON CONFLICT (key) DO UPDATE SET "
+                        "value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT) "
+                        "RETURNING value"
+                    )
+                ).scalar_one()
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO outbox (client_id, local_id, conversation_id, type, text, "
+                    "created_at, state, attempts) "
+                    "VALUES (:cid, :lid, :c, :t, :x, :at, 'queued', 0)"
+                ),
+                {
+                    "cid": client_id,
+                    "lid": local_id,
+                    "c": conversation_id,
+                    "t": type_,
+                    "x": body,
+                    "at": created_at,
+                },
+            )
+        return OutboxEntry(
+            local_id=local_id,
+            client_id=client_id,
+            conversation_id=conversation_id,
+            type=type_,
+            text=body,
+            created_at=created_at,
+            state="queued",
+            attempts=0,
+            last_error=None,
+        )
+
+    async def pending_outbox(self) -> list[OutboxEntry]:
+        """Entries still to send ('queued' or interrupted 'sending'), in creation order."""
+        return await self._run(self._pending_sync)
+
+    def _pending_sync(self) -> list[OutboxEntry]:
+        sql = text(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state IN ('queued', 'sending') "  # noqa: S608
+            "ORDER BY local_id"
+        )
+        with self._engine.connect() as conn:
+            return [_outbox_entry(r) for r in conn.execute(sql)]
+
+    async def outbox_entries(self, client_ids: Iterable[str]) -> list[OutboxEntry]:
+        """Entries (any state) for these client ids; acknowledged ones are absent."""
+        return await self._run(self._outbox_entries_sync, sorted(set(client_ids)))
+
+    def _outbox_entries_sync(self, client_ids: list[str]) -> list[OutboxEntry]:
+        if not client_ids:
+            return []
+        sql = text(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE client_id IN :ids ORDER BY local_id"  # noqa: S608
+        ).bindparams(_expanding("ids"))
+        with self._engine.connect() as conn:
+            return [_outbox_entry(r) for r in conn.execute(sql, {"ids": client_ids})]
+
+    async def mark_outbox(
+        self, client_id: str, state: str, *, error: str | None = None, attempt: bool = False
+    ) -> bool:
+        """Set an entry's state (and count an attempt); False when it is gone (acked)."""
+        if state not in ("queued", "sending", "failed"):
+            raise ValueError(state)
+        return await self._run(self._mark_sync, client_id, state, error, attempt)
+
+    def _mark_sync(self, client_id: str, state: str, error: str | None, attempt: bool) -> bool:
+        with self._engine.begin() as conn:
+            result = conn.execute(
+                text(
+                    "UPDATE outbox SET state = :s, last_error = :e, "
+                    "attempts = attempts + :a WHERE client_id = :c"
+                ),
+                {"s": state, "e": error, "a": 1 if attempt else 0, "c": client_id},
+            )
+            return bool(result.rowcount)
+
+    async def discard_outbox(self, client_id: str) -> bool:
+        """Drop an entry (the user gave up on a failed message)."""
+        return await self._run(self._discard_sync, client_id)
+
+    def _discard_sync(self, client_id: str) -> bool:
+        with self._engine.begin() as conn:
+            result = conn.execute(text("DELETE FROM outbox WHERE client_id = :c"), {"c": client_id})
+            return bool(result.rowcount)
+
+    # -- meta -----------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self._run(self._get_meta_sync, key)
+
+    def _get_meta_sync(self, key: str) -> str | None:
+        with self._engine.connect() as conn:
+            value = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": key})
+            return value.scalar()
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._run(self._set_meta_sync, key, value)
+
+    def _set_meta_sync(self, key: str, value: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO meta (key, value) VALUES (:k, :v) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                ),
+                {"k": key, "v": value},
+            )
+
+    async def get_json(self, key: str) -> Any:
+        raw = await self.get_meta(key)
+        return None if raw is None else json.loads(raw)
+
+    # -- maintenance ----------------------------------------------------------------------
+
+    async def integrity_check(self) -> list[str]:
+        """Problems found by ``cipher_integrity_check`` and ``quick_check`` (empty = clean)."""
+        return await self._run(self._integrity_sync)
+
+    def _integrity_sync(self) -> list[str]:
+        with self._engine.connect() as conn:
+            problems = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA cipher_integrity_check")]
+            try:
+                quick = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check")]
+            except DBAPIError as exc:
+                # quick_check stops at the first page that fails its HMAC; that is the finding.
+                quick = [f"quick_check: {type(exc.orig).__name__}"]
+        return problems + [q for q in quick if q != "ok"]
+
+    async def checkpoint(self) -> None:
+        """Fold the WAL into the main file (tests and idle time)."""
+        await self._run(self._checkpoint_sync)
+
+    def _checkpoint_sync(self) -> None:
+        with self._engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _expanding(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+def remove_cache_files(path: Path) -> None:
+    """Delete the cache and its WAL/SHM (sign-out with wipe, or an unreadable cache)."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()

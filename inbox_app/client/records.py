@@ -1,0 +1,74 @@
+"""Plain records the engine's parts hand to each other and to the UI.
+
+They live here rather than in ``engine.py`` so the cache, sync and outbox modules can use
+them without importing the engine (which imports them). ``engine.py`` re-exports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ConnectionState(StrEnum):
+    OFFLINE = "offline"
+    CONNECTING = "connecting"
+    ONLINE = "online"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeSummary:
+    """What changed in the cache: views refresh only these ids."""
+
+    conversation_ids: frozenset[int] = frozenset()
+    message_ids: frozenset[int] = frozenset()
+    # client ids of outbox entries that changed (queued locally, or acknowledged by the relay)
+    client_ids: frozenset[str] = frozenset()
+    connection: ConnectionState | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.conversation_ids or self.message_ids or self.client_ids or self.connection)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SignedInUser:
+        return cls(
+            id=int(data["id"]),
+            username=str(data["username"]),
+            display_name=str(data.get("display_name") or data["username"]),
+            role=str(data.get("role") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEvent:
+    """One change-feed event as the relay sends it (``docs/protocol.md``)."""
+
+    seq: int
+    type: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> FeedEvent:
+        data = raw.get("data")
+        return cls(
+            seq=int(raw["seq"]),
+            type=str(raw["type"]),
+            data=data if isinstance(data, dict) else {},
+        )

@@ -1,0 +1,308 @@
+"""``inbox-app``: the desktop client's entry point (sign-in, or the self-contained demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import PySide6  # noqa: F401 (imported before qasync so qasync binds to PySide6)
+import qasync
+from PySide6.QtCore import (
+    QCoreApplication,
+    QMessageLogContext,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
+from PySide6.QtWidgets import QApplication
+
+from inbox_app.client.engine import EngineConfig
+from ui.contract import SessionEngine
+from ui.demo import DEMO_PASSWORD, DEMO_USER, DemoError, DemoStack
+from ui.i18n import install_translator
+from ui.login import LoginDialog
+from ui.main_window import MainWindow
+from ui.theme import apply_light_theme
+
+log = logging.getLogger("inbox.ui.app")
+
+EngineFactory = Callable[[EngineConfig], SessionEngine]
+StackFactory = Callable[[Path | None], DemoStack]
+
+NO_SCREEN_DEMO = (
+    "No screen found: the demo needs a desktop session; to get a picture instead run "
+    "`inbox-app demo --screenshot inbox.png --quit-after 8` (it runs offscreen)."
+)
+NO_SCREEN_APP = (
+    "No screen found: Praxis Inbox needs a desktop session (DISPLAY or WAYLAND_DISPLAY is not set)."
+)
+# Platforms that draw without a display server.
+_HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"}
+DEFAULT_SCREENSHOT_DELAY = 8.0
+
+
+def has_screen(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+    """Whether Qt can open windows here (on Linux it needs X11/Wayland or a headless plugin)."""
+    env = dict(os.environ) if env is None else env
+    if not platform.startswith("linux"):
+        return True
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
+    if qpa in _HEADLESS_PLATFORMS:
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inbox-app", description="Praxis Inbox: answer patients on WhatsApp."
+    )
+    parser.add_argument("--relay", metavar="URL", help="relay address to sign in to")
+    parser.add_argument("--data-dir", metavar="DIR", type=Path, help="where the local cache lives")
+    sub = parser.add_subparsers(dest="command")
+    demo = sub.add_parser(
+        "demo", help="start a local relay and WhatsApp simulator and sign in to them"
+    )
+    demo.add_argument(
+        "--screenshot",
+        metavar="FILE",
+        type=Path,
+        help="save a picture of the window and exit (runs offscreen)",
+    )
+    demo.add_argument(
+        "--quit-after",
+        metavar="SECONDS",
+        type=float,
+        help="exit after this many seconds (with --screenshot: default 8)",
+    )
+    demo.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        type=Path,
+        dest="demo_data_dir",
+        help="keep the demo's relay and cache here instead of a temporary folder",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the desktop client; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    demo = args.command == "demo"
+    if demo and args.screenshot is not None:
+        # Must happen before QApplication exists: the platform plugin is chosen then.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if not has_screen():
+        print(NO_SCREEN_DEMO if demo else NO_SCREEN_APP, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app = _application()
+    if demo:
+        coro: Coroutine[Any, Any, int] = run_demo(
+            data_dir=args.demo_data_dir or args.data_dir,
+            screenshot=args.screenshot,
+            quit_after=args.quit_after,
+        )
+    else:
+        coro = run_app(relay_url=args.relay, data_dir=args.data_dir)
+    try:
+        return run_in_qt(app, coro)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_offscreen_notes(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    # The offscreen plugin warns on every shown window; that note is noise in a terminal.
+    if "propagateSizeHints" in message:
+        return
+    print(message, file=sys.stderr)
+
+
+def _application() -> QApplication:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        qInstallMessageHandler(_quiet_offscreen_notes)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
+    app.setApplicationName("Praxis Inbox")
+    app.setOrganizationName("Praxis Inbox")
+    # We end the session ourselves (after cleanup); Qt quitting first would stop the loop mid-task.
+    app.setQuitOnLastWindowClosed(False)
+    install_translator(app)
+    apply_light_theme(app)
+    return app
+
+
+def run_in_qt(app: QApplication, coro: Coroutine[Any, Any, int]) -> int:
+    """Run ``coro`` to completion on a qasync loop over ``app``."""
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(coro)
+
+
+def _default_engine(config: EngineConfig) -> SessionEngine:
+    from inbox_app.client.engine import ClientEngine
+
+    return ClientEngine(config)
+
+
+@contextlib.contextmanager
+def _stop_on_sigint(stop: asyncio.Event) -> Iterator[None]:
+    """Ctrl-C sets ``stop``. A heartbeat timer lets Python see the signal while Qt waits."""
+    loop = asyncio.get_running_loop()
+    heartbeat = QTimer()
+    heartbeat.setInterval(200)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start()
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: loop.call_soon_threadsafe(stop.set))
+    except ValueError:  # not the main thread (embedded use): no handler
+        previous = None
+    try:
+        yield
+    finally:
+        heartbeat.stop()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+async def _first_of(*aws: Coroutine[Any, Any, Any]) -> None:
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def run_window(
+    window: MainWindow,
+    *,
+    stop: asyncio.Event,
+    quit_after: float | None = None,
+    screenshot: Path | None = None,
+) -> int:
+    """Show ``window`` until it is closed, ``stop`` is set or ``quit_after`` passes."""
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    window.start()
+    waits: list[Coroutine[Any, Any, object]] = [closed.wait(), stop.wait()]
+    if screenshot is not None and quit_after is None:
+        quit_after = DEFAULT_SCREENSHOT_DELAY
+    if quit_after is not None:
+        waits.append(asyncio.sleep(quit_after))
+    await _first_of(*waits)
+    code = 0
+    if screenshot is not None:
+        if closed.is_set():
+            print("The window was closed before the screenshot was taken.", file=sys.stderr)
+            code = 1
+        else:
+            pixmap = window.grab()
+            if pixmap.isNull() or not pixmap.save(str(screenshot)):
+                print(f"Could not save the screenshot to {screenshot}.", file=sys.stderr)
+                code = 1
+            else:
+                print(f"Screenshot saved to {screenshot}.")
+    if not closed.is_set():
+        window.close()
+    return code
+
+
+async def _close_quietly(engine: SessionEngine | None) -> None:
+    if engine is None:
+        return
+    try:
+        await engine.close()
+    except Exception as exc:  # closing must not hide the real outcome
+        log.warning("closing the engine failed: %s", type(exc).__name__)
+
+
+async def run_demo(
+    *,
+    data_dir: Path | None = None,
+    screenshot: Path | None = None,
+    quit_after: float | None = None,
+    stack_factory: StackFactory = DemoStack,
+    engine_factory: EngineFactory = _default_engine,
+) -> int:
+    """Start relay + simulator, sign in as the demo receptionist and show the inbox."""
+    stop = asyncio.Event()
+    stack = stack_factory(data_dir)
+    engine: SessionEngine | None = None
+    with _stop_on_sigint(stop):
+        try:
+            print("Starting the demo relay and WhatsApp simulator…", file=sys.stderr)
+            await stack.start()
+            engine = engine_factory(
+                EngineConfig(relay_url=stack.relay_url, data_dir=stack.client_dir)
+            )
+            user = await engine.sign_in(DEMO_USER, DEMO_PASSWORD)
+            await engine.start()
+            window = MainWindow(engine, user)
+            return await run_window(window, stop=stop, quit_after=quit_after, screenshot=screenshot)
+        except DemoError as exc:
+            print(f"The demo could not start: {exc}", file=sys.stderr)
+            return 1
+        except Exception as exc:  # synthetic data only, so the message may be shown in full
+            print(f"The demo failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            await _close_quietly(engine)
+            stack.stop()
+
+
+def _sign_in_problem(exc: Exception) -> str:
+    detail = str(exc).strip()
+    if detail and len(detail) < 200:
+        return QCoreApplication.translate("app", "Signing in failed: %1").replace("%1", detail)
+    return QCoreApplication.translate(
+        "app", "Signing in failed. Check the relay address and your connection, then try again."
+    )
+
+
+async def run_app(
+    *,
+    relay_url: str | None = None,
+    data_dir: Path | None = None,
+    engine_factory: EngineFactory = _default_engine,
+) -> int:
+    """Ask for credentials, sign in and show the inbox until the window is closed."""
+    import platformdirs
+
+    cache_dir = data_dir or platformdirs.user_data_path("praxis-inbox", appauthor=False)
+    stop = asyncio.Event()
+    dialog = LoginDialog(relay_url=relay_url or os.environ.get("INBOX_RELAY_URL", ""))
+    engine: SessionEngine | None = None
+    with _stop_on_sigint(stop):
+        try:
+            while True:
+                creds = await dialog.ask()
+                if creds is None:
+                    return 0
+                engine = engine_factory(EngineConfig(relay_url=creds.relay_url, data_dir=cache_dir))
+                try:
+                    user = await engine.sign_in(creds.username, creds.password)
+                except Exception as exc:  # wrong password, relay down, locked cache…
+                    log.warning("sign-in failed: %s", type(exc).__name__)
+                    dialog.show_error(_sign_in_problem(exc))
+                    await _close_quietly(engine)
+                    engine = None
+                    continue
+                break
+            dialog.deleteLater()
+            await engine.start()
+            return await run_window(MainWindow(engine, user), stop=stop)
+        finally:
+            await _close_quietly(engine)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""What the UI needs from the engine, as a Protocol.
+
+``inbox_app.client.engine.ClientEngine`` satisfies it; tests pass in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from inbox_app.client.engine import ChangeSummary, ConnectionState, SignedInUser
+from inbox_app.domain.conversations import ConversationRecord
+from inbox_app.domain.messages import MessageRecord
+
+
+class InboxEngine(Protocol):
+    def add_listener(self, listener: Callable[[ChangeSummary], None]) -> None: ...
+
+    @property
+    def connection(self) -> ConnectionState: ...
+
+    async def conversations(self) -> list[ConversationRecord]: ...
+
+    async def conversations_by_id(self, ids: frozenset[int]) -> list[ConversationRecord]: ...
+
+    async def messages(
+        self, conversation_id: int, *, before: tuple[float, int] | None = None, limit: int = 50
+    ) -> list[MessageRecord]: ...
+
+    async def messages_by_id(self, ids: frozenset[int]) -> list[MessageRecord]: ...
+
+    async def outbox_entries(self, client_ids: frozenset[str]) -> list[MessageRecord]: ...
+
+    async def send_text(self, conversation_id: int, text: str) -> MessageRecord: ...
+
+
+class SessionEngine(InboxEngine, Protocol):
+    """The engine as the app bootstrap uses it: sign in, start syncing, close."""
+
+    async def sign_in(self, username: str, password: str) -> SignedInUser: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
