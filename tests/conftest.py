@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -100,3 +101,19 @@ def relay_server(relay_settings: RelaySettings) -> Iterator[LiveServer]:
     """A real relay on a loopback port (uvicorn), with its outbox worker."""
     with LiveServer(create_app(relay_settings)) as server:
         yield server
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[Any]:
+    """A qasync loop for one test (STYLE.md: scenarios run with ``run_until_complete``)."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -15,14 +15,11 @@ from inbox_app.client.engine import EngineConfig
 from tests.test_ui_support import (
     FakeEngine,
     demo_engine,
-    qasync_loop,
     run,
 )
 from ui import app as app_module
 from ui.app import NO_SCREEN_DEMO, build_parser, has_screen, main, run_demo
 from ui.demo import DemoError, DemoStack, free_port
-
-qloop = pytest.fixture(qasync_loop, name="qloop")
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),

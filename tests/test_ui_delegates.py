@@ -18,7 +18,6 @@ from tests.test_ui_support import (
     FakeEngine,
     conversation,
     message,
-    qasync_loop,
     run,
 )
 from ui.delegates import (
@@ -29,8 +28,6 @@ from ui.delegates import (
     paint_status,
 )
 from ui.models import ConversationListModel, ThreadModel
-
-qloop = pytest.fixture(qasync_loop, name="qloop")
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),

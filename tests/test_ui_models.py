@@ -20,7 +20,6 @@ from tests.test_ui_support import (
     conversation,
     demo_engine,
     message,
-    qasync_loop,
     run,
     settle,
 )
@@ -29,7 +28,6 @@ from ui.controller import InboxController
 from ui.models import ConversationListModel, IdRole, RecordRole, ThreadModel
 
 # Any Qt warning (including every QAbstractItemModelTester finding) fails the test.
-qloop = pytest.fixture(qasync_loop, name="qloop")
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 

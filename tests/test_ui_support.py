@@ -10,13 +10,11 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import qasync
-from PySide6.QtWidgets import QApplication
 
 from inbox_app.client.engine import ChangeSummary, ConnectionState, SignedInUser
 from inbox_app.domain.conversations import ConversationRecord
@@ -305,20 +303,6 @@ def demo_engine() -> FakeEngine:
         )
     add(4, 5 * h, "Ich komme ca. 10 Minuten später")
     return FakeEngine(convs, thread)
-
-
-def qasync_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop for one test (STYLE.md: run scenarios with run_until_complete).
-
-    Test modules register it with ``qloop = pytest.fixture(qasync_loop, name="qloop")``.
-    """
-    loop = qasync.QEventLoop(qapp)
-    asyncio.set_event_loop(loop)
-    try:
-        yield loop
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: object, timeout: float = 5.0) -> object:

@@ -16,14 +16,11 @@ from inbox_app.domain.messages import Direction, MessageStatus
 from tests.test_ui_support import (
     NOW,
     demo_engine,
-    qasync_loop,
     run,
     settle,
 )
 from ui.login import Credentials, LoginDialog
 from ui.main_window import MainWindow
-
-qloop = pytest.fixture(qasync_loop, name="qloop")
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),

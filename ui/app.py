@@ -151,6 +151,14 @@ def _default_engine(config: EngineConfig) -> SessionEngine:
     return ClientEngine(config)
 
 
+def _demo_engine(config: EngineConfig) -> SessionEngine:
+    from inbox_app.client.engine import ClientEngine
+
+    # The demo's cache is thrown away on exit: keep its key out of the user's real keyring
+    # (password-wrapped in the demo folder instead), so no orphaned entries pile up.
+    return ClientEngine(config, keyring_backends=[])
+
+
 @contextlib.contextmanager
 def _stop_on_sigint(stop: asyncio.Event) -> Iterator[None]:
     """Ctrl-C sets ``stop``. A heartbeat timer lets Python see the signal while Qt waits."""
@@ -231,7 +239,7 @@ async def run_demo(
     screenshot: Path | None = None,
     quit_after: float | None = None,
     stack_factory: StackFactory = DemoStack,
-    engine_factory: EngineFactory = _default_engine,
+    engine_factory: EngineFactory = _demo_engine,
 ) -> int:
     """Start relay + simulator, sign in as the demo receptionist and show the inbox."""
     stop = asyncio.Event()

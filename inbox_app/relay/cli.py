@@ -24,7 +24,15 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"inbox-relay: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    # Live SSE streams never end by themselves: give them a few seconds on shutdown, no more.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )
     return 0
 
 
