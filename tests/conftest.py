@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 from collections.abc import Iterator
@@ -22,6 +23,23 @@ ACCESS_TOKEN = "test-access-token"
 PHONE_NUMBER_ID = "106540352242922"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_garbage_on_the_main_thread() -> Iterator[None]:
+    """As the app does (ui.gc_guard): never let the collector free Qt objects in a worker
+    thread (relay and engine tests run many), which leaves dangling Qt timers behind."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +128,8 @@ def qloop(qapp: Any) -> Iterator[Any]:
 
     import qasync
 
+    # Closing the last window must not stop the loop a test is still running on.
+    qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:

@@ -20,13 +20,14 @@ from pathlib import Path
 import httpx
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 
 from inbox_app.client.engine import ClientEngine, EngineConfig
 from inbox_app.domain.messages import MessageStatus
 from tests.live_server import free_port
 from ui.main_window import MainWindow
 
-pytestmark = [pytest.mark.e2e, pytest.mark.qt_log_level_fail("WARNING")]
+pytestmark = pytest.mark.e2e
 
 PASSWORD = "e2e-password-123"
 # Sentinels: these must never appear in plaintext in anything the client writes.
@@ -122,7 +123,7 @@ async def _until(check: Callable[[], bool], what: str, timeout: float = 20) -> N
 
 
 def test_patient_message_and_reply_travel_through_every_layer(
-    qloop: asyncio.AbstractEventLoop, qtbot, stack: Stack
+    qloop: asyncio.AbstractEventLoop, qapp, stack: Stack
 ) -> None:
     client_dir = stack.folder / "client"
     engine = ClientEngine(
@@ -134,7 +135,6 @@ def test_patient_message_and_reply_travel_through_every_layer(
             user = await engine.sign_in("anna", PASSWORD)
             await engine.start()
             window = MainWindow(engine, user)
-            qtbot.addWidget(window)
             window.show()
             window.start()
             conversations = window.controller.conversation_model
@@ -164,7 +164,7 @@ def test_patient_message_and_reply_travel_through_every_layer(
 
             # 2. The receptionist answers from the composer with Enter.
             window.composer.setPlainText(REPLY_TEXT)
-            qtbot.keyClick(window.composer, Qt.Key.Key_Return)
+            QTest.keyClick(window.composer, Qt.Key.Key_Return)
             await _until(
                 lambda: any(m.text == REPLY_TEXT for m in thread.records()), "queued bubble"
             )
@@ -189,6 +189,10 @@ def test_patient_message_and_reply_travel_through_every_layer(
             reply = next(m for m in thread.records() if m.text == REPLY_TEXT)
             assert reply.id > 0 and reply.wamid  # the relay's message, not the local draft
             print(f"\nwebhook -> Qt model row: {latency * 1000:.0f} ms")
+            # Close while the loop still runs, so no slot fires into a closed loop later.
+            window.close()
+            window.deleteLater()
+            await asyncio.sleep(0.1)
         await engine.close()
 
     qloop.run_until_complete(asyncio.wait_for(scenario(), 90))

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication
 from inbox_app.client.engine import EngineConfig
 from ui.contract import SessionEngine
 from ui.demo import DEMO_PASSWORD, DEMO_USER, DemoError, DemoStack
+from ui.gc_guard import GuiThreadCollector
 from ui.i18n import install_translator
 from ui.login import LoginDialog
 from ui.main_window import MainWindow
@@ -141,8 +142,13 @@ def _application() -> QApplication:
 
 def run_in_qt(app: QApplication, coro: Coroutine[Any, Any, int]) -> int:
     """Run ``coro`` to completion on a qasync loop over ``app``."""
-    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(coro)
+    collector = GuiThreadCollector(app)
+    collector.start()
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return runner.run(coro)
+    finally:
+        collector.stop()
 
 
 def _default_engine(config: EngineConfig) -> SessionEngine:

@@ -6,6 +6,7 @@ Everything here is plain subprocess and asyncio work; the Qt side is in ``ui.app
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import shutil
@@ -14,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -37,6 +39,8 @@ DEMO_ENV = {
 }
 
 SCENARIO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "scenario.json"
+# A second (synthetic) staff member who answers some patients, so the inbox shows teamwork.
+COLLEAGUE = SCENARIO.with_name("colleague.json")
 
 
 class DemoError(Exception):
@@ -65,6 +69,7 @@ class DemoStack:
         self.sim_port = 0
         self._procs: list[subprocess.Popen[bytes]] = []
         self._logs: list[IO[bytes]] = []
+        self._colleague: asyncio.Task[None] | None = None
 
     @property
     def relay_url(self) -> str:
@@ -93,7 +98,22 @@ class DemoStack:
         while self.sim_port == self.relay_port:
             self.sim_port = free_port()
         env = self._env()
+        colleague = (
+            json.loads(COLLEAGUE.read_text(encoding="utf-8")) if COLLEAGUE.is_file() else None
+        )
         await asyncio.get_running_loop().run_in_executor(None, self._add_user, env)
+        if colleague is not None:
+            person = colleague["user"]
+            await asyncio.get_running_loop().run_in_executor(
+                None,
+                lambda: self._add_user(
+                    env,
+                    username=person["username"],
+                    password=person["password"],
+                    role=person["role"],
+                    display_name=person["display_name"],
+                ),
+            )
         self._spawn(
             "relay",
             self._cli("serve", "--host", "127.0.0.1", "--port", str(self.relay_port)),
@@ -115,17 +135,27 @@ class DemoStack:
             env,
         )
         await self._wait_healthy()
+        if colleague is not None:
+            self._colleague = asyncio.create_task(
+                play_colleague(self.relay_url, colleague), name="demo-colleague"
+            )
 
-    def _add_user(self, env: dict[str, str]) -> None:
-        log_path = self.relay_dir / "user-add.log"
-        cmd = self._cli(
-            "user", "add", DEMO_USER, "--role", DEMO_ROLE, "--display-name", DEMO_DISPLAY_NAME
-        )
+    def _add_user(
+        self,
+        env: dict[str, str],
+        *,
+        username: str = DEMO_USER,
+        password: str = DEMO_PASSWORD,
+        role: str = DEMO_ROLE,
+        display_name: str = DEMO_DISPLAY_NAME,
+    ) -> None:
+        log_path = self.relay_dir / f"user-add-{username}.log"
+        cmd = self._cli("user", "add", username, "--role", role, "--display-name", display_name)
         try:
             with log_path.open("wb") as out:
                 result = subprocess.run(
                     cmd,
-                    input=f"{DEMO_PASSWORD}\n".encode(),
+                    input=f"{password}\n".encode(),
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     env=env,
@@ -189,6 +219,9 @@ class DemoStack:
 
     def stop(self) -> None:
         """Terminate both processes (then kill after 5 s) and remove a temporary folder."""
+        if self._colleague is not None:
+            self._colleague.cancel()
+            self._colleague = None
         for proc in self._procs:
             if proc.poll() is None:
                 proc.terminate()
@@ -215,3 +248,45 @@ class DemoStack:
 
     async def __aexit__(self, *exc: object) -> None:
         self.stop()
+
+
+async def play_colleague(relay_url: str, colleague: dict[str, Any]) -> None:
+    """Answer a few scenario patients through the relay API, as a second staff member would."""
+    person = colleague["user"]
+    t0 = time.monotonic()
+    try:
+        async with httpx.AsyncClient(base_url=relay_url, timeout=10) as client:
+            login = await client.post(
+                "/v1/auth/login",
+                json={"username": person["username"], "password": person["password"]},
+            )
+            login.raise_for_status()
+            client.headers["Authorization"] = f"Bearer {login.json()['token']}"
+            for reply in sorted(colleague["replies"], key=lambda r: float(r["after"])):
+                await asyncio.sleep(max(0.0, t0 + float(reply["after"]) - time.monotonic()))
+                conversation_id = await _conversation_of(client, str(reply["to"]))
+                if conversation_id is None:
+                    continue
+                await client.post(
+                    f"/v1/conversations/{conversation_id}/messages",
+                    json={"client_id": str(uuid.uuid4()), "type": "text", "text": reply["text"]},
+                )
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        log.warning("demo colleague stopped: %s", type(exc).__name__)
+
+
+async def _conversation_of(client: httpx.AsyncClient, wa_id: str) -> int | None:
+    """The conversation id for a patient number, waiting up to 10 s for it to exist."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        after = 0
+        while True:
+            page = (await client.get("/v1/sync", params={"after": after})).json()
+            for event in page["events"]:
+                if event["type"] == "conversation" and event["data"]["wa_id"] == wa_id:
+                    return int(event["data"]["id"])
+            after = page["next"]
+            if not page["more"]:
+                break
+        await asyncio.sleep(0.5)
+    return None
