@@ -89,6 +89,48 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_passphrase() -> str:
+    import os
+
+    given = os.environ.get("INBOX_BACKUP_PASSPHRASE")
+    if given:
+        return given
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Backup passphrase: ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from .backup import BackupError, backup
+
+    try:
+        size = backup(RelaySettings.from_env().database_url, Path(args.file), _backup_passphrase())
+    except BackupError as exc:
+        print(f"inbox-relay backup: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written: {args.file} ({size} bytes, encrypted)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from .backup import BackupError, restore
+
+    try:
+        restore(
+            RelaySettings.from_env().database_url,
+            Path(args.file),
+            _backup_passphrase(),
+            force=args.force,
+        )
+    except (BackupError, OSError) as exc:
+        print(f"inbox-relay restore: {exc}", file=sys.stderr)
+        return 2
+    print("restored; start the relay again")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inbox-relay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -113,6 +155,15 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--display-name")
     add.set_defaults(func=_user_add)
+    bak = sub.add_parser(
+        "backup", help="encrypted online backup (passphrase from INBOX_BACKUP_PASSPHRASE or stdin)"
+    )
+    bak.add_argument("file")
+    bak.set_defaults(func=_backup)
+    res = sub.add_parser("restore", help="restore a backup into the stopped relay's database")
+    res.add_argument("file")
+    res.add_argument("--force", action="store_true", help="replace an existing database")
+    res.set_defaults(func=_restore)
     return parser
 
 
