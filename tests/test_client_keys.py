@@ -210,3 +210,53 @@ def test_key_object_does_not_leak_and_wipes() -> None:
         key.hex()
     with pytest.raises(ValueError):
         CacheKey(b"short", "password")
+
+
+def test_offline_password_check_in_both_modes(tmp_path: Path) -> None:
+    wrapped = KeyStore(tmp_path / "p", keyring_backends=[], kdf=FAST_KDF)
+    assert not wrapped.can_unlock_offline() and wrapped.verify_password("x") is None
+    wrapped.load_or_create("pw one").wipe()
+    assert wrapped.can_unlock_offline()
+    assert wrapped.verify_password("pw one") is True
+    assert wrapped.verify_password("pw two") is False
+
+    store: dict[tuple[str, str], str] = {}
+    kept = KeyStore(tmp_path / "k", keyring_backends=[MemoryKeyring(store)], kdf=FAST_KDF)
+    key = kept.load_or_create("pw one")
+    assert not kept.can_unlock_offline()  # no verifier until a sign-in recorded one
+    assert kept.verify_password("pw one") is None
+    kept.set_verifier("pw one")
+    assert kept.can_unlock_offline()
+    assert kept.verify_password("pw one") is True
+    assert kept.verify_password("pw one ") is False
+    verifier = json.loads(kept.path.read_text())["verifier"]
+    assert set(verifier) == {"kdf", "salt", "hash"}
+    _no_secret_in(kept.path, key)
+    wrapped.set_verifier("ignored")  # password mode needs none: the wrapped key is the check
+    assert "verifier" not in json.loads(wrapped.path.read_text())
+
+
+@pytest.mark.parametrize("mode", ["password", "keyring"])
+def test_rotation_is_staged_then_committed(tmp_path: Path, mode: str) -> None:
+    store: dict[tuple[str, str], str] = {}
+    backends = [MemoryKeyring(store)] if mode == "keyring" else []
+    keys = KeyStore(tmp_path / "u", keyring_backends=backends, kdf=FAST_KDF)
+    old = keys.load_or_create("pw")
+    new = CacheKey(os.urandom(32), old.protection)
+    assert keys.pending_key("pw") is None
+    if mode == "password":
+        with pytest.raises(WrongPassword):
+            keys.stage_rotation(new, "wrong")
+    keys.stage_rotation(new, "pw")
+    # Staged: the current key is unchanged, the new one can be recovered.
+    assert keys.load_or_create("pw").hex() == old.hex()
+    pending = keys.pending_key("pw")
+    assert pending is not None and pending.hex() == new.hex()
+    _no_secret_in(keys.path, new)
+    keys.commit_rotation(new, "pw")
+    assert keys.load_or_create("pw").hex() == new.hex()
+    assert keys.pending_key("pw") is None
+    if mode == "keyring":
+        assert list(store.values()) == [new.hex()]
+    keys.forget()
+    assert not store and not keys.path.exists()

@@ -24,6 +24,8 @@ log = logging.getLogger("inbox.client.api")
 
 # Gateways answer these while the relay behind them restarts: the same as "not reachable".
 _UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+WIPE_CODE = "wiped"  # docs/protocol.md, "Remote wipe"
+DEVICE_HEADER = "X-Inbox-Device"
 
 
 class RelayError(Exception):
@@ -38,6 +40,10 @@ class RelayError(Exception):
 
 class Unauthorized(RelayError):
     """401: wrong credentials, or the token expired or was revoked."""
+
+
+class WipeOrdered(Unauthorized):
+    """401 ``{"error": "wiped"}``: the relay orders this user's/device's cache erased."""
 
 
 class RelayUnavailable(RelayError):
@@ -67,6 +73,8 @@ def _error_from(response: httpx.Response) -> RelayError:
         elif isinstance(body.get("detail"), str) and body["detail"]:
             message = body["detail"]
     if status == 401:
+        if code == WIPE_CODE:
+            return WipeOrdered(message, status=status, code=code)
         return Unauthorized(message, status=status, code=code)
     if status in _UNAVAILABLE_STATUSES:
         return RelayUnavailable("The relay is not available right now.", status=status, code=code)
@@ -84,6 +92,7 @@ class RelayClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 15.0,
         stream_read_timeout: float = 45.0,
+        device_id: str | None = None,
     ) -> None:
         self.token = token
         self._timeout = timeout
@@ -93,7 +102,11 @@ class RelayClient:
             base_url=base_url.rstrip("/"),
             transport=transport,
             timeout=timeout,
-            headers={"Accept": "application/json"},
+            headers={
+                "Accept": "application/json",
+                # Names this installation so the relay can order a wipe of one device.
+                **({DEVICE_HEADER: device_id} if device_id else {}),
+            },
             follow_redirects=False,
         )
 

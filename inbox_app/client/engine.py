@@ -4,7 +4,18 @@ Everything here is plain asyncio; the UI bridges ``ChangeSummary`` callbacks to 
 Listeners are called on the event loop's thread, after the change is committed.
 
 Data layout, per user: ``config.data_dir / <username> /`` holds ``cache.db`` (+ ``-wal`` and
-``-shm``) and ``key.json``; nothing else. The folder is 0700, the files 0600.
+``-shm``) and ``key.json``; nothing else. The folder is 0700, the files 0600. Beside the
+user folders, ``data_dir / device-id`` names this installation (no personal data) so the
+relay can order one device's cache wiped.
+
+Session lifecycle (``session``, and ``ChangeSummary.session`` to listeners)::
+
+    SIGNED_OUT --sign_in--> UNLOCKED --lock--> LOCKED --unlock(password)--> UNLOCKED
+    UNLOCKED/LOCKED --close/sign_out--> SIGNED_OUT;   remote wipe --> WIPED
+
+Locking closes the cache, drops the key and the relay token from memory and pauses sync
+and the outbox; ``unlock`` checks the password before anything is opened (the wrapped key
+in password mode; the relay, or offline an Argon2id verifier, in keyring mode).
 """
 
 from __future__ import annotations
@@ -14,6 +25,9 @@ import hashlib
 import json
 import logging
 import re
+import secrets
+import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,17 +35,21 @@ from pathlib import Path
 import httpx
 from keyring.backend import KeyringBackend
 
-from inbox_app.client.api import RelayClient, RelayUnavailable
+from inbox_app.client import logsafe
+from inbox_app.client.api import RelayClient, RelayUnavailable, Unauthorized, WipeOrdered
 from inbox_app.client.cache import (
     CACHE_FILE,
     Cache,
     CacheCorrupt,
     CacheKeyError,
+    CacheOnNetworkFilesystem,
     CacheTooNew,
+    ensure_local_filesystem,
     remove_cache_files,
 )
 from inbox_app.client.keys import (
     DEFAULT_KDF,
+    KEY_BYTES,
     CacheKey,
     KdfParams,
     KeyFileCorrupt,
@@ -40,21 +58,33 @@ from inbox_app.client.keys import (
     KeyUnavailable,
     WrongPassword,
     make_private_dir,
+    write_private_file,
 )
 from inbox_app.client.outbox import Outbox
-from inbox_app.client.records import ChangeSummary, ConnectionState, SignedInUser
+from inbox_app.client.records import (
+    ChangeSummary,
+    ConnectionState,
+    FeedEvent,
+    SessionState,
+    SignedInUser,
+)
 from inbox_app.client.sync import SyncEngine
 from inbox_app.domain.conversations import ConversationRecord
 from inbox_app.domain.messages import MessageRecord
 
 __all__ = [
+    "CacheOnNetworkFilesystem",
     "CacheUnreadable",
     "ChangeSummary",
     "ClientEngine",
     "ConnectionState",
     "EngineConfig",
+    "EngineLocked",
     "NotSignedIn",
+    "SessionState",
     "SignedInUser",
+    "WipeOrdered",
+    "WrongPassword",
 ]
 
 log = logging.getLogger("inbox.client.engine")
@@ -64,6 +94,13 @@ _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 class NotSignedIn(RuntimeError):
     """A cache operation was called before ``sign_in`` or after ``close`` (our bug)."""
+
+
+class EngineLocked(NotSignedIn):
+    """The session is locked: ``unlock(password)`` first."""
+
+
+DEVICE_FILE = "device-id"
 
 
 class CacheUnreadable(KeyStoreError):
@@ -122,6 +159,15 @@ class ClientEngine:
         # Only after an offline unlock: to log in once the relay is back, then dropped.
         self._pending_password: str | None = None
         self._pending_username: str | None = None
+        self._session = SessionState.SIGNED_OUT
+        self._folder: Path | None = None
+        self._username: str | None = None
+        self._resume_tasks = False
+        self._offline_since: float | None = None
+        self._device_id: str | None = None
+        self._wipe_task: asyncio.Task[None] | None = None
+        # Defence in depth for I5: every log record of the process is redacted from now on.
+        logsafe.install()
 
     # -- sign-in and lifecycle ------------------------------------------------------------
 
@@ -136,26 +182,34 @@ class ClientEngine:
         Offline (relay unreachable) a password-mode cache is unlocked with the password and
         the engine stays OFFLINE until the relay answers. Raises ``Unauthorized`` for wrong
         credentials, ``RelayUnavailable`` when offline without a usable cache,
-        ``WrongPassword`` offline, ``CacheUnreadable`` when the cache cannot be opened.
+        ``WrongPassword`` offline, ``CacheUnreadable`` when the cache cannot be opened,
+        ``CacheOnNetworkFilesystem`` when the data folder is on a network drive.
         """
-        if self._cache is not None:
+        if self._cache is not None or self._session is SessionState.LOCKED:
             raise RuntimeError("already signed in; close() first")
         folder = self.user_folder(username)
-        keystore = KeyStore(folder, keyring_backends=self._keyring_backends, kdf=self._kdf)
+        # Before anything (key.json included) is written there.
+        await asyncio.to_thread(ensure_local_filesystem, folder)
+        keystore = self._keystore(folder)
         cache_path = folder / CACHE_FILE
-        api = RelayClient(self._config.relay_url, transport=self._transport)
+        self._device_id = await asyncio.to_thread(self._load_device_id, create=False)
+        device_id = self._device_id or secrets.token_hex(16)
+        api = RelayClient(self._config.relay_url, transport=self._transport, device_id=device_id)
         offline = False
         try:
             try:
                 user: SignedInUser | None = await api.login(username, password)
+            except WipeOrdered:
+                log.warning("the relay ordered this user's local cache wiped at sign-in")
+                await asyncio.to_thread(self._wipe_folder, folder)
+                raise
             except RelayUnavailable:
                 if not await asyncio.to_thread(self._offline_unlockable, keystore, cache_path):
                     raise
                 log.info("relay unreachable; unlocking the cache offline")
                 offline, user = True, None
             if offline:
-                key = await asyncio.to_thread(keystore.unlock_with_password, password)
-                cache = await self._open_cache(cache_path, key)
+                key, cache = await self._unlock_locally(keystore, cache_path, password)
                 stored = await cache.get_json("user")
                 if not isinstance(stored, dict):
                     await cache.close()
@@ -171,6 +225,14 @@ class ClientEngine:
                 try:
                     # Staff identity (no patient data) for the next offline unlock.
                     await cache.set_meta("user", json.dumps(user.to_json()))
+                    if key.protection.startswith("keyring:"):
+                        # The keyring gives the key without a password: keep a verifier so
+                        # an offline unlock can still check the password first.
+                        await asyncio.to_thread(keystore.set_verifier, password)
+                    if self._device_id is None:
+                        self._device_id = await asyncio.to_thread(
+                            self._load_device_id, create=True, value=device_id
+                        )
                 except BaseException:
                     await cache.close()
                     key.wipe()
@@ -180,12 +242,32 @@ class ClientEngine:
             raise
         self._api, self._cache, self._key, self._user = api, cache, key, user
         self._protection = key.protection
+        self._folder, self._username = folder, username
+        self._make_workers(cache, api)
+        self._session = SessionState.UNLOCKED
+        self._offline_since = time.time() if offline else None
+        self._wipe_task = None
+        log.info(
+            "signed in as user %d (%s, %s)",
+            user.id,
+            key.protection,
+            "offline" if offline else "online",
+        )
+        return user
+
+    def _keystore(self, folder: Path) -> KeyStore:
+        return KeyStore(folder, keyring_backends=self._keyring_backends, kdf=self._kdf)
+
+    def _make_workers(self, cache: Cache, api: RelayClient) -> None:
         self._sync = SyncEngine(
             cache,
             api,
             on_change=self._emit,
             on_state=self._on_state,
-            authenticate=self._login_again if offline else None,
+            # Logs in with a remembered password only after an offline unlock.
+            authenticate=self._login_again,
+            on_wipe=self._wipe_ordered,
+            wipe_applies=self._wipe_applies,
             backoff_initial=self._backoff[0],
             backoff_max=self._backoff[1],
         )
@@ -195,18 +277,77 @@ class ClientEngine:
             on_change=self._emit,
             retry_initial=self._backoff[0],
             retry_max=self._backoff[1],
+            on_wipe=self._wipe_ordered,
         )
-        log.info(
-            "signed in as user %d (%s, %s)",
-            user.id,
-            key.protection,
-            "offline" if offline else "online",
-        )
-        return user
+
+    def _load_device_id(self, *, create: bool, value: str | None = None) -> str | None:
+        path = self._config.data_dir / DEVICE_FILE
+        try:
+            found = path.read_text(encoding="ascii").strip()
+            if re.fullmatch(r"[0-9a-f]{32}", found):
+                return found
+        except (OSError, UnicodeDecodeError):
+            pass
+        if not create:
+            return None
+        make_private_dir(self._config.data_dir)
+        device_id = value or secrets.token_hex(16)
+        write_private_file(path, device_id.encode("ascii"))
+        return device_id
 
     @staticmethod
     def _offline_unlockable(keystore: KeyStore, cache_path: Path) -> bool:
-        return cache_path.exists() and keystore.protection_mode() == "password"
+        return cache_path.exists() and keystore.can_unlock_offline()
+
+    @staticmethod
+    def _local_key(keystore: KeyStore, password: str) -> CacheKey:
+        """The key after checking ``password`` locally (no relay): a wrong one opens nothing."""
+        mode = keystore.protection_mode()
+        if mode == "password":
+            return keystore.unlock_with_password(password)
+        if mode == "keyring":
+            verdict = keystore.verify_password(password)
+            if verdict is None:
+                raise KeyUnavailable("This cache cannot be unlocked offline.")
+            if not verdict:
+                raise WrongPassword()
+            return keystore.load_or_create(password)
+        raise KeyUnavailable("This cache cannot be unlocked offline.")
+
+    async def _unlock_locally(
+        self, keystore: KeyStore, cache_path: Path, password: str
+    ) -> tuple[CacheKey, Cache]:
+        key = await asyncio.to_thread(self._local_key, keystore, password)
+        return await self._open_with_recovery(keystore, cache_path, key, password)
+
+    @staticmethod
+    async def _open_with_recovery(
+        keystore: KeyStore, cache_path: Path, key: CacheKey, password: str | None
+    ) -> tuple[CacheKey, Cache]:
+        """Open with ``key``; if a rotation was interrupted after the rekey, finish it."""
+        try:
+            return key, await Cache.open(cache_path, key)
+        except CacheKeyError:
+            try:
+                pending = await asyncio.to_thread(keystore.pending_key, password)
+            except KeyStoreError:
+                pending = None
+            if pending is None:
+                key.wipe()
+                raise
+            try:
+                cache = await Cache.open(cache_path, pending)
+            except BaseException:
+                pending.wipe()
+                key.wipe()
+                raise
+            key.wipe()
+            await asyncio.to_thread(keystore.commit_rotation, pending, password)
+            log.warning("finished an interrupted key rotation")
+            return pending, cache
+        except BaseException:
+            key.wipe()
+            raise
 
     async def _unlock_online(
         self, keystore: KeyStore, cache_path: Path, password: str, reset: bool
@@ -224,7 +365,7 @@ class ClientEngine:
             log.warning("resetting the cache: key unavailable (%s)", type(exc).__name__)
             return await self._fresh_cache(keystore, cache_path, password)
         try:
-            return key, await self._open_cache(cache_path, key)
+            return await self._open_with_recovery(keystore, cache_path, key, password)
         except (CacheKeyError, CacheCorrupt, CacheTooNew) as exc:
             if not reset:
                 key.wipe()
@@ -263,6 +404,9 @@ class ClientEngine:
         assert self._api is not None
         if self._pending_username is None or self._pending_password is None:
             return
+        if self._api.token:
+            self._pending_username = self._pending_password = None
+            return
         await self._api.login(self._pending_username, self._pending_password)
         self._pending_username = self._pending_password = None
         log.info("logged in to the relay after an offline unlock")
@@ -285,12 +429,20 @@ class ClientEngine:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def close(self) -> None:
-        """Stop background tasks, close the cache and drop the key from memory."""
+    async def _stop_tasks(self) -> None:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Stop background tasks, close the cache and drop the key from memory."""
+        await self._stop_tasks()
+        self._session = SessionState.SIGNED_OUT
+        self._folder = self._username = None
+        self._resume_tasks = False
+        self._offline_since = None
+        logsafe.clear_sensitive()
         api, self._api = self._api, None
         cache, self._cache = self._cache, None
         try:
@@ -309,13 +461,170 @@ class ClientEngine:
                 self._user = None
 
     async def sign_out(self, *, wipe: bool = False) -> None:
-        """Close; with ``wipe`` also delete the cache and its key (unsent messages too)."""
-        path = self._cache.path if self._cache is not None else None
+        """Close; with ``wipe`` also delete the cache and its key (unsent messages too).
+
+        Works while locked as well. A wipe removes every file of this user (``cache.db``,
+        ``-wal``, ``-shm``, ``key.json``, the folder) and the keyring entry.
+        """
+        folder = self._folder
         await self.close()
-        if wipe and path is not None:
-            keystore = KeyStore(path.parent, keyring_backends=self._keyring_backends)
-            await asyncio.to_thread(keystore.forget)
-            await asyncio.to_thread(remove_cache_files, path)
+        if wipe and folder is not None:
+            await asyncio.to_thread(self._wipe_folder, folder)
+
+    async def wipe_local_data(self, username: str) -> None:
+        """Erase ``username``'s local cache and key (e.g. from the sign-in screen)."""
+        folder = self.user_folder(username)
+        if folder == self._folder:
+            await self.sign_out(wipe=True)
+            return
+        await asyncio.to_thread(self._wipe_folder, folder)
+
+    def _wipe_folder(self, folder: Path) -> None:
+        self._keystore(folder).forget()
+        remove_cache_files(folder / CACHE_FILE)
+        # Anything else left behind (an interrupted atomic write of key.json) goes too.
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("local cache wiped")
+
+    # -- remote wipe ----------------------------------------------------------------------
+
+    def _wipe_applies(self, event: FeedEvent) -> bool:
+        """A ``wipe`` event names a user id and/or a device id; every given one must match."""
+        user_id, device_id = event.data.get("user_id"), event.data.get("device_id")
+        if user_id is None and device_id is None:
+            return False
+        if user_id is not None:
+            try:
+                if self._user is None or int(user_id) != self._user.id:
+                    return False
+            except (TypeError, ValueError):
+                return False
+        return device_id is None or (self._device_id is not None and device_id == self._device_id)
+
+    def _wipe_ordered(self) -> None:
+        # Called from inside the sync or outbox task, which the wipe cancels: run it apart.
+        if self._wipe_task is None or self._wipe_task.done():
+            self._wipe_task = asyncio.get_running_loop().create_task(
+                self._remote_wipe(), name="inbox-remote-wipe"
+            )
+
+    async def _remote_wipe(self) -> None:
+        folder = self._folder
+        log.warning("wiping the local cache as ordered by the relay")
+        await self.close()
+        if folder is not None:
+            await asyncio.to_thread(self._wipe_folder, folder)
+        self._session = SessionState.WIPED
+        self._emit(ChangeSummary(session=SessionState.WIPED, connection=ConnectionState.OFFLINE))
+
+    async def wait_wiped(self) -> None:
+        """Wait for a remote wipe in progress to finish (tests, sign-out screens)."""
+        if self._wipe_task is not None:
+            await asyncio.shield(self._wipe_task)
+
+    # -- lock -----------------------------------------------------------------------------
+
+    async def lock(self) -> None:
+        """Close the cache and drop the key and relay token from memory; sync pauses.
+
+        ``unlock(password)`` reopens. Harmless when not unlocked.
+        """
+        if self._session is not SessionState.UNLOCKED:
+            return
+        self._resume_tasks = bool(self._tasks)
+        since = self._offline_since
+        await self._stop_tasks()
+        self._offline_since = since  # stopping sync is not losing the connection
+        cache, self._cache = self._cache, None
+        try:
+            if cache is not None:
+                await cache.close()
+        finally:
+            if self._key is not None:
+                self._key.wipe()
+            self._key = None
+            self._sync = self._outbox = None
+            if self._api is not None:
+                self._api.token = None  # unlock logs in again
+            self._pending_password = self._pending_username = None
+            logsafe.clear_sensitive()
+            self._session = SessionState.LOCKED
+            log.info("session locked")
+            self._emit(ChangeSummary(session=SessionState.LOCKED))
+
+    async def unlock(self, password: str) -> None:
+        """Check ``password``, then reopen the cache and resume sync and the outbox.
+
+        Password mode: the password must unwrap the key. Keyring mode: the relay must
+        accept it (or, offline, the stored Argon2id verifier). Raises ``WrongPassword``
+        (nothing is opened), ``WipeOrdered`` (the cache was wiped), ``CacheUnreadable``.
+        """
+        if self._session is not SessionState.LOCKED:
+            raise NotSignedIn("The session is not locked.")
+        folder, username, api = self._folder, self._username, self._api
+        assert folder is not None and username is not None and api is not None
+        keystore = self._keystore(folder)
+        cache_path = folder / CACHE_FILE
+        mode = await asyncio.to_thread(keystore.protection_mode)
+        online = False
+        if mode == "keyring":
+            try:
+                await api.login(username, password)
+                online = True
+            except WipeOrdered:
+                self._wipe_ordered()
+                await self.wait_wiped()
+                raise
+            except Unauthorized as exc:
+                log.info("unlock refused by the relay")
+                raise WrongPassword() from exc
+            except RelayUnavailable:
+                log.info("relay unreachable; checking the password offline")
+        try:
+            if online:
+                key = await asyncio.to_thread(keystore.load_or_create, password)
+                key, cache = await self._open_with_recovery(keystore, cache_path, key, password)
+                # The relay accepted this password: offline unlocks check against it now.
+                await asyncio.to_thread(keystore.set_verifier, password)
+            else:
+                key, cache = await self._unlock_locally(keystore, cache_path, password)
+        except (KeyUnavailable, KeyFileCorrupt, CacheKeyError, CacheCorrupt, CacheTooNew) as exc:
+            raise CacheUnreadable(str(exc)) from exc
+        self._cache, self._key = cache, key
+        if not online:
+            # The token was dropped at lock: the sync task logs in once the relay answers.
+            self._pending_username, self._pending_password = username, password
+        self._make_workers(cache, api)
+        self._session = SessionState.UNLOCKED
+        log.info("session unlocked")
+        self._emit(ChangeSummary(session=SessionState.UNLOCKED))
+        if self._resume_tasks:
+            await self.start()
+
+    # -- key rotation ---------------------------------------------------------------------
+
+    async def rotate_key(self, password: str | None = None) -> None:
+        """Re-encrypt the cache under a new random key and store that key.
+
+        Password mode needs the password (the new key is wrapped under it). Crash-safe: the
+        new key is staged in ``key.json``/the keyring before ``PRAGMA rekey`` and committed
+        after it; an interrupted rotation is finished at the next unlock.
+        """
+        cache = self._require_cache()
+        old, folder = self._key, self._folder
+        assert old is not None and folder is not None
+        keystore = self._keystore(folder)
+        new = CacheKey(secrets.token_bytes(KEY_BYTES), old.protection)
+        try:
+            await asyncio.to_thread(keystore.stage_rotation, new, password)
+            await cache.rekey(new)
+        except BaseException:
+            new.wipe()
+            raise
+        await asyncio.to_thread(keystore.commit_rotation, new, password)
+        old.wipe()
+        self._key = new
+        log.info("cache key rotated")
 
     # -- listeners and state --------------------------------------------------------------
 
@@ -336,9 +645,33 @@ class ClientEngine:
                 log.exception("change listener failed")
 
     def _on_state(self, state: ConnectionState) -> None:
+        if state is ConnectionState.ONLINE:
+            self._offline_since = None
+        elif state is ConnectionState.OFFLINE and self._offline_since is None:
+            self._offline_since = time.time()
         if state is ConnectionState.ONLINE and self._outbox is not None:
             self._outbox.wake()  # the relay is back: send what waited
         self._emit(ChangeSummary(connection=state))
+
+    @property
+    def offline_since(self) -> float | None:
+        """Wall-clock time (``time.time()``) the relay connection was lost; None while
+        online or before the first connection attempt failed."""
+        return self._offline_since
+
+    @property
+    def session(self) -> SessionState:
+        """SIGNED_OUT, UNLOCKED, LOCKED or WIPED."""
+        return self._session
+
+    @property
+    def locked(self) -> bool:
+        return self._session is SessionState.LOCKED
+
+    @property
+    def device_id(self) -> str | None:
+        """This installation's id (sent as ``X-Inbox-Device``); None before a sign-in."""
+        return self._device_id
 
     @property
     def connection(self) -> ConnectionState:
@@ -363,6 +696,8 @@ class ClientEngine:
 
     def _require_cache(self) -> Cache:
         if self._cache is None:
+            if self._session is SessionState.LOCKED:
+                raise EngineLocked("The session is locked.")
             raise NotSignedIn("The local cache is not open.")
         return self._cache
 
@@ -401,18 +736,18 @@ class ClientEngine:
 
     async def send_text(self, conversation_id: int, text: str) -> MessageRecord:
         """Write to the encrypted outbox (status 'queued') and return it; sending follows."""
-        if self._outbox is None:
-            raise NotSignedIn("The local cache is not open.")
+        self._require_cache()
+        assert self._outbox is not None
         return await self._outbox.send_text(conversation_id, text)
 
     async def retry_send(self, client_id: str) -> bool:
         """Queue a failed outbox entry again."""
-        if self._outbox is None:
-            raise NotSignedIn("The local cache is not open.")
+        self._require_cache()
+        assert self._outbox is not None
         return await self._outbox.retry(client_id)
 
     async def discard_send(self, client_id: str) -> bool:
         """Drop an outbox entry the relay has not accepted."""
-        if self._outbox is None:
-            raise NotSignedIn("The local cache is not open.")
+        self._require_cache()
+        assert self._outbox is not None
         return await self._outbox.discard(client_id)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import hmac
 import json
 import logging
 import os
@@ -279,16 +280,154 @@ class KeyStore:
 
     def forget(self) -> None:
         """Delete the key (used when the cache is wiped): the old cache becomes unreadable."""
-        header = self._read_header()
+        try:
+            header = self._read_header()
+        except KeyStoreError:
+            header = None  # a damaged header is deleted all the same
         if header is not None and header.get("protection") == "keyring":
             backend = self._matching_backend(str(header.get("backend", "")))
             if backend is not None:
-                with contextlib.suppress(Exception):
-                    backend.delete_password(KEYRING_SERVICE, self._account)
+                for account in (self._account, self._account + "#next"):
+                    with contextlib.suppress(Exception):
+                        backend.delete_password(KEYRING_SERVICE, account)
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
+    # -- offline password check in keyring mode -----------------------------------------
+
+    def set_verifier(self, password: str) -> None:
+        """Keyring mode: remember an Argon2id hash of the password for offline unlock.
+
+        The keyring hands out the key without asking for the password, so unlocking a
+        locked session offline needs this to check the password first.
+        """
+        header = self._read_header()
+        if header is None or header.get("protection") != "keyring":
+            return
+        salt = secrets.token_bytes(16)
+        header["verifier"] = {
+            "kdf": {"name": "argon2id", **asdict(self._kdf)},
+            "salt": _b64(salt),
+            "hash": _b64(self._kdf.derive(password, salt)),
+        }
+        write_private_file(self.path, json.dumps(header, indent=1).encode("utf-8"))
+
+    def can_unlock_offline(self) -> bool:
+        """True when a password can be checked here without the relay."""
+        header = self._read_header()
+        if header is None:
+            return False
+        if header.get("protection") == "password":
+            return True
+        return isinstance(header.get("verifier"), dict)
+
+    def verify_password(self, password: str) -> bool | None:
+        """True/False when a verifier (or a wrapped key) can judge ``password``, else None."""
+        header = self._read_header()
+        if header is None:
+            return None
+        if header.get("protection") == "password":
+            try:
+                self._unwrap(header, password).wipe()
+            except WrongPassword:
+                return False
+            return True
+        verifier = header.get("verifier")
+        if not isinstance(verifier, dict):
+            return None
+        kdf = self._kdf_from(verifier.get("kdf"))
+        salt, expected = _unb64(verifier.get("salt")), _unb64(verifier.get("hash"))
+        return hmac.compare_digest(kdf.derive(password, salt), expected)
+
+    # -- key rotation (crash-safe: stage, rekey the cache, commit) -------------------------
+
+    def stage_rotation(self, new_key: CacheKey, password: str | None) -> None:
+        """Keep ``new_key`` beside the current key until ``commit_rotation``.
+
+        If the app dies between ``PRAGMA rekey`` and the commit, the next unlock finds the
+        cache opening only with the staged key and finishes the rotation.
+        """
+        header = self._read_header()
+        if header is None:
+            raise KeyUnavailable("This cache has no key to rotate.")
+        if header.get("protection") == "password":
+            if password is None:
+                raise WrongPassword()
+            self._unwrap(header, password).wipe()  # proves the password before anything
+            header["pending"] = self._wrapped(new_key, password)
+        elif header.get("protection") == "keyring":
+            backend = self._keyring_of(header)
+            backend.set_password(KEYRING_SERVICE, self._account + "#next", new_key.hex())
+            if backend.get_password(KEYRING_SERVICE, self._account + "#next") != new_key.hex():
+                raise KeyUnavailable("The keyring did not keep the new key of the local cache.")
+            header["pending"] = True
+        else:
+            raise KeyFileCorrupt("The cache key file is damaged.")
+        write_private_file(self.path, json.dumps(header, indent=1).encode("utf-8"))
+
+    def commit_rotation(self, new_key: CacheKey, password: str | None) -> None:
+        """Make ``new_key`` the key (the cache was rekeyed to it); the old one is gone."""
+        header = self._read_header()
+        if header is None:
+            raise KeyUnavailable("This cache has no key to rotate.")
+        if header.get("protection") == "password":
+            if password is None:
+                raise WrongPassword()
+            self._wrap_and_store(new_key, password)
+            return
+        backend = self._keyring_of(header)
+        backend.set_password(KEYRING_SERVICE, self._account, new_key.hex())
+        if backend.get_password(KEYRING_SERVICE, self._account) != new_key.hex():
+            raise KeyUnavailable("The keyring did not keep the new key of the local cache.")
+        with contextlib.suppress(Exception):
+            backend.delete_password(KEYRING_SERVICE, self._account + "#next")
+        header.pop("pending", None)
+        write_private_file(self.path, json.dumps(header, indent=1).encode("utf-8"))
+
+    def pending_key(self, password: str | None) -> CacheKey | None:
+        """The staged key of an interrupted rotation, or None."""
+        header = self._read_header()
+        if header is None or not header.get("pending"):
+            return None
+        if header.get("protection") == "password":
+            pending = header["pending"]
+            if password is None or not isinstance(pending, dict):
+                return None
+            return self._unwrap({**header, **pending}, password)
+        backend = self._keyring_of(header)
+        stored = backend.get_password(KEYRING_SERVICE, self._account + "#next")
+        if stored is None:
+            return None
+        try:
+            return CacheKey(bytes.fromhex(stored), f"keyring:{backend_name(backend)}")
+        except ValueError:
+            return None
+
     # -- internals ----------------------------------------------------------------------
+
+    def _keyring_of(self, header: dict[str, Any]) -> KeyringBackend:
+        wanted = str(header.get("backend", ""))
+        backend = self._matching_backend(wanted)
+        if backend is None:
+            shown = str(header.get("backend_name") or wanted)
+            raise KeyUnavailable(
+                f"The key of the local cache is kept in the keyring “{shown}”, "
+                "which is not available now."
+            )
+        return backend
+
+    @staticmethod
+    def _kdf_from(kdf_raw: Any) -> KdfParams:
+        if not isinstance(kdf_raw, dict) or kdf_raw.get("name") != "argon2id":
+            raise KeyFileCorrupt("The cache key file is damaged.")
+        try:
+            return KdfParams(
+                time_cost=int(kdf_raw["time_cost"]),
+                memory_cost=int(kdf_raw["memory_cost"]),
+                parallelism=int(kdf_raw["parallelism"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KeyFileCorrupt("The cache key file is damaged.") from exc
 
     def _backends(self) -> list[KeyringBackend]:
         if self._candidates is not None:
@@ -347,37 +486,32 @@ class KeyStore:
         log.info("new cache key wrapped with a password-derived key")
         return key
 
-    def _wrap_and_store(self, key: CacheKey, password: str) -> None:
+    def _wrapped(self, key: CacheKey, password: str) -> dict[str, Any]:
         salt = secrets.token_bytes(16)
         nonce = secrets.token_bytes(12)
         started = time.perf_counter()
         kek = self._kdf.derive(password, salt)
         log.debug("argon2id took %.0f ms", (time.perf_counter() - started) * 1000)
         ciphertext = AESGCM(kek).encrypt(nonce, bytes.fromhex(key.hex()), _AAD)
-        header = {
-            "version": HEADER_VERSION,
-            "protection": "password",
-            "backend": "password",
+        return {
             "kdf": {"name": "argon2id", **asdict(self._kdf)},
-            "cipher": "aes-256-gcm",
             "salt": _b64(salt),
             "nonce": _b64(nonce),
             "ciphertext": _b64(ciphertext),
         }
+
+    def _wrap_and_store(self, key: CacheKey, password: str) -> None:
+        header = {
+            "version": HEADER_VERSION,
+            "protection": "password",
+            "backend": "password",
+            "cipher": "aes-256-gcm",
+            **self._wrapped(key, password),
+        }
         write_private_file(self.path, json.dumps(header, indent=1).encode("utf-8"))
 
     def _unwrap(self, header: dict[str, Any], password: str) -> CacheKey:
-        kdf_raw = header.get("kdf")
-        if not isinstance(kdf_raw, dict) or kdf_raw.get("name") != "argon2id":
-            raise KeyFileCorrupt("The cache key file is damaged.")
-        try:
-            kdf = KdfParams(
-                time_cost=int(kdf_raw["time_cost"]),
-                memory_cost=int(kdf_raw["memory_cost"]),
-                parallelism=int(kdf_raw["parallelism"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise KeyFileCorrupt("The cache key file is damaged.") from exc
+        kdf = self._kdf_from(header.get("kdf"))
         salt, nonce = _unb64(header.get("salt")), _unb64(header.get("nonce"))
         ciphertext = _unb64(header.get("ciphertext"))
         if len(nonce) != 12 or len(salt) < 16:

@@ -15,7 +15,13 @@ import uuid
 from collections.abc import Callable
 from enum import Enum
 
-from inbox_app.client.api import RelayClient, RelayError, RelayUnavailable, Unauthorized
+from inbox_app.client.api import (
+    RelayClient,
+    RelayError,
+    RelayUnavailable,
+    Unauthorized,
+    WipeOrdered,
+)
 from inbox_app.client.cache import Cache, OutboxEntry
 from inbox_app.client.records import ChangeSummary
 from inbox_app.client.sync import summary_of
@@ -43,7 +49,9 @@ class Outbox:
         on_change: Callable[[ChangeSummary], None],
         retry_initial: float = 0.5,
         retry_max: float = 10.0,
+        on_wipe: Callable[[], None] | None = None,
     ) -> None:
+        self._on_wipe = on_wipe
         self._cache = cache
         self._api = api
         self._on_change = on_change
@@ -120,6 +128,11 @@ class Outbox:
         self._on_change(ChangeSummary(client_ids=frozenset({cid})))
         try:
             record = await self._api.send_message(entry.conversation_id, cid, entry.text or "")
+        except WipeOrdered:
+            log.warning("the relay ordered this cache wiped")
+            if self._on_wipe is not None:
+                self._on_wipe()
+            return _Flush.UNAUTHORIZED
         except Unauthorized:
             await self._requeue(cid, None)
             log.warning("relay refused our token; outbox waits for sign-in")

@@ -17,6 +17,15 @@ class ConnectionState(StrEnum):
     ONLINE = "online"
 
 
+class SessionState(StrEnum):
+    """Whether the cache is open: the UI shows the inbox only while UNLOCKED."""
+
+    SIGNED_OUT = "signed_out"
+    UNLOCKED = "unlocked"
+    LOCKED = "locked"  # idle or by hand: cache closed, key dropped; unlock(password)
+    WIPED = "wiped"  # the relay ordered this user's/device's cache erased; sign in again
+
+
 @dataclass(frozen=True, slots=True)
 class ChangeSummary:
     """What changed in the cache: views refresh only these ids."""
@@ -26,9 +35,16 @@ class ChangeSummary:
     # client ids of outbox entries that changed (queued locally, or acknowledged by the relay)
     client_ids: frozenset[str] = frozenset()
     connection: ConnectionState | None = None
+    session: SessionState | None = None  # set when the session locked, unlocked or was wiped
 
     def is_empty(self) -> bool:
-        return not (self.conversation_ids or self.message_ids or self.client_ids or self.connection)
+        return not (
+            self.conversation_ids
+            or self.message_ids
+            or self.client_ids
+            or self.connection
+            or self.session
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,25 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from inbox_app.client.api import RelayClient, RelayError, RelayUnavailable, Unauthorized
+from inbox_app.client.api import (
+    RelayClient,
+    RelayError,
+    RelayUnavailable,
+    Unauthorized,
+    WipeOrdered,
+)
 from inbox_app.client.cache import AppliedChanges, Cache
 from inbox_app.client.records import ChangeSummary, ConnectionState, FeedEvent
 
 log = logging.getLogger("inbox.client.sync")
 
 BATCH_SIZE = 500
+WIPE_EVENT = "wipe"  # docs/protocol.md, "Remote wipe"
+HISTORY_SYNCED = "history_synced"  # meta key: the first full catch-up has completed
+
+
+class _WipeSeen(Exception):
+    """A wipe event for this cache arrived: stop syncing at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +60,8 @@ class SyncEngine:
         on_change: Callable[[ChangeSummary], None],
         on_state: Callable[[ConnectionState], None],
         authenticate: Callable[[], Awaitable[None]] | None = None,
+        on_wipe: Callable[[], None] | None = None,
+        wipe_applies: Callable[[FeedEvent], bool] | None = None,
         batch_size: int = BATCH_SIZE,
         backoff_initial: float = 0.5,
         backoff_max: float = 10.0,
@@ -57,6 +71,8 @@ class SyncEngine:
         self._on_change = on_change
         self._on_state = on_state
         self._authenticate = authenticate
+        self._on_wipe = on_wipe
+        self._wipe_applies = wipe_applies
         self._batch_size = batch_size
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -65,6 +81,9 @@ class SyncEngine:
         self.connects = 0  # successful (re)connects, for tests and diagnostics
         self.caught_up = asyncio.Event()
         self.unauthorized = False
+        # Set once this cache has completed a full catch-up; until then the feed it reads is
+        # history from before it existed, and wipe events in it are not for it.
+        self._history_synced = False
 
     @property
     def state(self) -> ConnectionState:
@@ -96,6 +115,13 @@ class SyncEngine:
                     delay = self._backoff_initial
                     await self._stream()
                     log.info("event stream ended by the relay")
+                except _WipeSeen:
+                    return
+                except WipeOrdered:
+                    log.warning("the relay ordered this cache wiped")
+                    if self._on_wipe is not None:
+                        self._on_wipe()
+                    return
                 except Unauthorized:
                     log.warning("the relay refused our token; sync stops until sign-in")
                     self.unauthorized = True
@@ -115,6 +141,8 @@ class SyncEngine:
         """Fetch and apply everything after the stored cursor; returns events applied."""
         after = await self._cache.cursor()
         self._cursor = after
+        if not self._history_synced:
+            self._history_synced = await self._cache.get_meta(HISTORY_SYNCED) == "1"
         applied = 0
         while True:
             page = await self._api.sync(after, self._batch_size)
@@ -124,12 +152,25 @@ class SyncEngine:
             if not page.more or page.next <= after:
                 break
             after = page.next
+        if not self._history_synced:
+            await self._cache.set_meta(HISTORY_SYNCED, "1")
+            self._history_synced = True
         self.caught_up.set()
         if applied:
             log.info("caught up %d events, cursor %d", applied, self._cursor)
         return applied
 
     async def _apply(self, events: Sequence[FeedEvent], cursor: int) -> None:
+        for event in events:
+            if event.type == WIPE_EVENT and self._wipe_applies is not None:
+                if not self._history_synced:
+                    log.info("wipe event seq=%d predates this cache; ignored", event.seq)
+                elif self._wipe_applies(event):
+                    # Nothing more is written to a cache that is about to be erased.
+                    log.warning("wipe event seq=%d for this cache", event.seq)
+                    if self._on_wipe is not None:
+                        self._on_wipe()
+                    raise _WipeSeen()
         changes = await self._cache.apply_events(events, cursor)
         self._cursor = max(self._cursor, cursor)
         summary = summary_of(changes)
