@@ -21,6 +21,7 @@ from tests.test_ui_support import (
     run,
 )
 from ui.delegates import (
+    CONVERSATION_ROW_HEIGHT,
     ConversationDelegate,
     MessageDelegate,
     format_time,
@@ -178,10 +179,11 @@ def test_conversation_row_paints_open_and_closed_windows(qapp, qtbot, selected: 
     view = QListView()
     qtbot.addWidget(view)
     delegate = ConversationDelegate(view, clock=lambda: NOW)
-    option = _option(view, QRect(0, 0, 340, 68), selected)
-    assert delegate.sizeHint(option, model.index(0, 0)).height() == 68
+    h = CONVERSATION_ROW_HEIGHT
+    option = _option(view, QRect(0, 0, 340, h), selected)
+    assert delegate.sizeHint(option, model.index(0, 0)).height() == h
     for row in range(2):
-        image = blank(340, 68)
+        image = blank(340, h)
         painter = QPainter(image)
         delegate.paint(painter, option, model.index(row, 0))
         painter.end()

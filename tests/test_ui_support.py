@@ -45,6 +45,7 @@ class FakeEngine:
         self._outbox_ids = itertools.count(-1, -1)
         self.started = False
         self.closed = False
+        self.retried: list[str] = []
 
     # -- the interface the UI uses --
     async def sign_in(self, username: str, password: str) -> SignedInUser:
@@ -117,6 +118,22 @@ class FakeEngine:
         )
         self.outbox[client_id] = rec
         return rec
+
+    async def search(self, query: str, *, limit: int = 50) -> list[MessageRecord]:
+        await asyncio.sleep(0)
+        words = query.lower().split()
+        hits = [m for m in self.msgs.values() if all(w in (m.text or "").lower() for w in words)]
+        hits.sort(key=lambda m: (-m.timestamp, -m.id))
+        return hits[:limit]
+
+    async def retry_send(self, client_id: str) -> bool:
+        await asyncio.sleep(0)
+        self.retried.append(client_id)
+        entry = self.outbox.get(client_id)
+        if entry is None:
+            return False
+        self.outbox[client_id] = replace(entry, status=MessageStatus.QUEUED, error_title=None)
+        return True
 
     # -- playing the relay --
     def emit(self, summary: ChangeSummary) -> None:

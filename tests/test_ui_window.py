@@ -55,7 +55,7 @@ def test_first_conversation_opens_by_itself(window) -> None:
 
 def test_selecting_a_conversation_loads_its_thread(window, qloop) -> None:
     win, _ = window
-    win.conversation_list.setCurrentIndex(win.controller.conversation_model.index(4, 0))
+    win.conversation_list.setCurrentIndex(win.filter_model.index(4, 0))
     run(qloop, settle(0.1))
     assert win.controller.current_conversation_id == 5
     assert win.thread_name.text() == "Jonas Becker"

@@ -18,6 +18,7 @@ import qasync
 from PySide6.QtCore import (
     QCoreApplication,
     QMessageLogContext,
+    QSettings,
     QTimer,
     QtMsgType,
     qInstallMessageHandler,
@@ -28,10 +29,11 @@ from inbox_app.client.engine import EngineConfig
 from ui.contract import SessionEngine
 from ui.demo import DEMO_PASSWORD, DEMO_USER, DemoError, DemoStack
 from ui.gc_guard import GuiThreadCollector
-from ui.i18n import install_translator
+from ui.i18n import LANGUAGES, install_language
 from ui.login import LoginDialog
-from ui.main_window import MainWindow
-from ui.theme import apply_light_theme
+from ui.main_window import PAGES, MainWindow
+from ui.preferences import Preferences
+from ui.theme import THEMES, apply_theme
 
 log = logging.getLogger("inbox.ui.app")
 
@@ -48,6 +50,8 @@ NO_SCREEN_APP = (
 # Platforms that draw without a display server.
 _HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay"}
 DEFAULT_SCREENSHOT_DELAY = 8.0
+SCREENSHOT_SETTLE = 0.6
+LOCK_VIEW_DELAY = 1.0
 
 
 def has_screen(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
@@ -84,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit after this many seconds (with --screenshot: default 8)",
     )
     demo.add_argument(
+        "--lang",
+        choices=[lang for lang in LANGUAGES if lang != "system"],
+        help="user interface language (default: the system's); pseudo finds clipped text",
+    )
+    demo.add_argument("--theme", choices=THEMES, help="light or dark (default: light)")
+    demo.add_argument(
+        "--view",
+        choices=PAGES,
+        default="inbox",
+        help="which page to show (for screenshots of every main state)",
+    )
+    demo.add_argument(
         "--data-dir",
         metavar="DIR",
         type=Path,
@@ -106,13 +122,22 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = _application()
     if demo:
+        # The demo never writes the user's settings: its choices come from the flags.
+        prefs = Preferences()
+        prefs.set_language(args.lang or "system")
+        prefs.set_theme(args.theme or "light")
+        apply_preferences(app, prefs)
         coro: Coroutine[Any, Any, int] = run_demo(
             data_dir=args.demo_data_dir or args.data_dir,
             screenshot=args.screenshot,
             quit_after=args.quit_after,
+            preferences=prefs,
+            view=args.view,
         )
     else:
-        coro = run_app(relay_url=args.relay, data_dir=args.data_dir)
+        prefs = Preferences(QSettings())
+        apply_preferences(app, prefs)
+        coro = run_app(relay_url=args.relay, data_dir=args.data_dir, preferences=prefs)
     try:
         return run_in_qt(app, coro)
     except KeyboardInterrupt:
@@ -135,9 +160,34 @@ def _application() -> QApplication:
     app.setOrganizationName("Praxis Inbox")
     # We end the session ourselves (after cleanup); Qt quitting first would stop the loop mid-task.
     app.setQuitOnLastWindowClosed(False)
-    install_translator(app)
-    apply_light_theme(app)
     return app
+
+
+def apply_preferences(app: QApplication, prefs: Preferences) -> None:
+    """Install the chosen language and theme."""
+    install_language(app, prefs.language)
+    apply_theme(app, prefs.theme)
+
+
+def connect_preferences(window: MainWindow, prefs: Preferences) -> None:
+    """Language and theme changes from the settings page apply at once and are kept."""
+
+    def on_language(language: str) -> None:
+        prefs.set_language(language)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            install_language(app, language)  # Qt sends LanguageChange: windows retranslate
+
+    def on_theme(theme: str) -> None:
+        prefs.set_theme(theme)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        window.repaint_all()
+
+    window.language_requested.connect(on_language)
+    window.theme_requested.connect(on_theme)
+    window.saved_views_changed.connect(prefs.set_saved_views)
 
 
 def run_in_qt(app: QApplication, coro: Coroutine[Any, Any, int]) -> int:
@@ -201,12 +251,19 @@ async def run_window(
     stop: asyncio.Event,
     quit_after: float | None = None,
     screenshot: Path | None = None,
+    view: str = "inbox",
 ) -> int:
     """Show ``window`` until it is closed, ``stop`` is set or ``quit_after`` passes."""
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     window.show()
     window.start()
+    window.show_page(view)
+    if view == "lock" and window.can_lock():
+        # Really lock (not just show the page), once the first load has had its moment,
+        # so unlocking checks the password as it would after an idle lock.
+        await asyncio.sleep(LOCK_VIEW_DELAY)
+        window.lock()
     waits: list[Coroutine[Any, Any, object]] = [closed.wait(), stop.wait()]
     if screenshot is not None and quit_after is None:
         quit_after = DEFAULT_SCREENSHOT_DELAY
@@ -214,6 +271,10 @@ async def run_window(
         waits.append(asyncio.sleep(quit_after))
     await _first_of(*waits)
     code = 0
+    if screenshot is not None and not closed.is_set() and view == "inbox":
+        # The picture shows the most recent conversation, as a user arriving would see it.
+        window.open_top_conversation(prefer_answered=True)
+        await asyncio.sleep(SCREENSHOT_SETTLE)
     if screenshot is not None:
         if closed.is_set():
             print("The window was closed before the screenshot was taken.", file=sys.stderr)
@@ -246,6 +307,8 @@ async def run_demo(
     quit_after: float | None = None,
     stack_factory: StackFactory = DemoStack,
     engine_factory: EngineFactory = _demo_engine,
+    preferences: Preferences | None = None,
+    view: str = "inbox",
 ) -> int:
     """Start relay + simulator, sign in as the demo receptionist and show the inbox."""
     stop = asyncio.Event()
@@ -260,8 +323,18 @@ async def run_demo(
             )
             user = await engine.sign_in(DEMO_USER, DEMO_PASSWORD)
             await engine.start()
-            window = MainWindow(engine, user)
-            return await run_window(window, stop=stop, quit_after=quit_after, screenshot=screenshot)
+            prefs = preferences or Preferences()
+            window = MainWindow(
+                engine,
+                user,
+                language=prefs.language,
+                theme=prefs.theme,
+                saved_views=prefs.saved_views,
+            )
+            connect_preferences(window, prefs)
+            return await run_window(
+                window, stop=stop, quit_after=quit_after, screenshot=screenshot, view=view
+            )
         except DemoError as exc:
             print(f"The demo could not start: {exc}", file=sys.stderr)
             return 1
@@ -287,6 +360,7 @@ async def run_app(
     relay_url: str | None = None,
     data_dir: Path | None = None,
     engine_factory: EngineFactory = _default_engine,
+    preferences: Preferences | None = None,
 ) -> int:
     """Ask for credentials, sign in and show the inbox until the window is closed."""
     import platformdirs
@@ -313,7 +387,16 @@ async def run_app(
                 break
             dialog.deleteLater()
             await engine.start()
-            return await run_window(MainWindow(engine, user), stop=stop)
+            prefs = preferences or Preferences()
+            window = MainWindow(
+                engine,
+                user,
+                language=prefs.language,
+                theme=prefs.theme,
+                saved_views=prefs.saved_views,
+            )
+            connect_preferences(window, prefs)
+            return await run_window(window, stop=stop)
         finally:
             await _close_quietly(engine)
 

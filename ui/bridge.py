@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,13 +19,18 @@ class _Listenable(Protocol):
 
 
 def merge_summaries(a: ChangeSummary, b: ChangeSummary) -> ChangeSummary:
-    """Union of two summaries; the later connection state wins."""
-    return ChangeSummary(
+    """Union of two summaries; the later connection (and session) state wins."""
+    merged = ChangeSummary(
         conversation_ids=a.conversation_ids | b.conversation_ids,
         message_ids=a.message_ids | b.message_ids,
         client_ids=a.client_ids | b.client_ids,
         connection=b.connection if b.connection is not None else a.connection,
     )
+    # Newer engines say when the session locked, unlocked or was wiped.
+    session = getattr(b, "session", None) or getattr(a, "session", None)
+    if session is not None:
+        merged = replace(merged, session=session)
+    return merged
 
 
 class EngineBridge(QObject):

@@ -11,6 +11,8 @@ class ComposerEdit(QPlainTextEdit):
     """A plain-text editor that emits ``submitted`` on Enter."""
 
     submitted = Signal()
+    # "/" typed into an empty composer: open the quick-reply palette (with this query).
+    quick_reply_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -21,6 +23,10 @@ class ComposerEdit(QPlainTextEdit):
         if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             event.accept()
             self.submitted.emit()
+            return
+        if event.text() == "/" and not self.toPlainText():
+            event.accept()
+            self.quick_reply_requested.emit("")
             return
         if enter:
             # Shift+Enter: a plain newline (QPlainTextEdit would insert a line separator).

@@ -1,6 +1,17 @@
 """What the UI needs from the engine, as a Protocol.
 
 ``inbox_app.client.engine.ClientEngine`` satisfies it; tests pass in-memory fakes.
+
+Optional operations the UI uses when an engine has them (looked up with ``getattr``, so
+older engines and fakes keep working; the matching controls stay disabled otherwise):
+
+- ``search(query, *, limit)`` → ``list[MessageRecord]``; ``retry_send(client_id)``
+- ``lock()`` / ``unlock(password)`` (raises on a wrong password); ``ChangeSummary.session``
+  tells the window when the session locked, unlocked or was wiped
+- ``claim(conversation_id)``, ``resolve(…)``, ``escalate(…)``, ``add_note(…)``
+- ``add_presence_listener(callback(conversation_id, typing_name | None))``
+- ``messages(…, after=(timestamp, id))`` is not used yet: after a search jump the window
+  ends at the hit and "Jump to latest" reloads the newest page.
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ log = logging.getLogger("inbox.ui.models")
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 IdRole = Qt.ItemDataRole.UserRole + 2
+# "Ben" while Ben is typing in this conversation (from presence; None otherwise).
+PresenceRole = Qt.ItemDataRole.UserRole + 3
+# The signed-in user's id, so a row can say "Yours" rather than "Claimed by …".
+UserIdRole = Qt.ItemDataRole.UserRole + 4
 
 PAGE_SIZE = 50
 
@@ -105,6 +109,37 @@ class _SortedRecordModel(QAbstractListModel, Generic[R]):
 class ConversationListModel(_SortedRecordModel[ConversationRecord]):
     """All conversations, newest activity first."""
 
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._presence: dict[int, str] = {}
+        self._user_id: int | None = None
+
+    def set_user_id(self, user_id: int | None) -> None:
+        """The signed-in user (rows held by them read "Yours")."""
+        self._user_id = user_id
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
+
+    def clear(self) -> None:
+        """Forget every conversation (the session locked: no patient data stays in view)."""
+        self.beginResetModel()
+        self._rows, self._keys = [], []
+        self._presence.clear()
+        self.endResetModel()
+
+    def set_presence(self, conversation_id: int, typing_name: str | None) -> None:
+        """Show (or clear) "<name> is typing…" on a conversation's row."""
+        if typing_name:
+            if self._presence.get(conversation_id) == typing_name:
+                return
+            self._presence[conversation_id] = typing_name
+        elif self._presence.pop(conversation_id, None) is None:
+            return
+        row = self.row_of_id(conversation_id)
+        if row is not None:
+            idx = self.index(row, 0)
+            self.dataChanged.emit(idx, idx, [PresenceRole])
+
     def _key(self, record: ConversationRecord) -> tuple[float, int]:
         return (-record.last_message_at, -record.id)
 
@@ -133,6 +168,10 @@ class ConversationListModel(_SortedRecordModel[ConversationRecord]):
             return rec
         if role == IdRole:
             return rec.id
+        if role == PresenceRole:
+            return self._presence.get(rec.id)
+        if role == UserIdRole:
+            return self._user_id
         if role == Qt.ItemDataRole.AccessibleTextRole:
             if rec.unread:
                 return QCoreApplication.translate(
@@ -159,6 +198,8 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
         self._page_size = page_size
         self._conversation_id: int | None = None
         self._has_more = False
+        # True after a jump into history: newer messages exist beyond the window's end.
+        self._has_newer = False
         self._loading = False
         # Bumped on every load so a slow answer for the previous conversation is dropped.
         self._generation = 0
@@ -175,6 +216,38 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
     def has_more(self) -> bool:
         return self._has_more
 
+    @property
+    def has_newer(self) -> bool:
+        """True while the window ends before the newest message (after a search jump)."""
+        return self._has_newer
+
+    async def load_around(self, conversation_id: int, target: MessageRecord) -> int | None:
+        """Show a window of ``conversation_id`` that ends just after ``target`` (a search hit);
+        return the target's row. Newer messages follow with "jump to latest"."""
+        self._generation += 1
+        generation = self._generation
+        self.beginResetModel()
+        self._conversation_id = conversation_id
+        self._rows, self._keys = [], []
+        self._has_more = False
+        self._has_newer = False
+        self.endResetModel()
+        half = max(1, self._page_size // 2)
+        # ``before`` is exclusive: (timestamp, id + 1) includes the target itself.
+        older = await self._engine.messages(
+            conversation_id, before=(target.timestamp, target.id + 1), limit=half
+        )
+        newest = await self._engine.messages(conversation_id, limit=1)
+        if generation != self._generation:
+            return None
+        self._has_more = len(older) >= half
+        self._has_newer = bool(newest) and self._key(newest[-1]) > self._key(target)
+        records = sorted(
+            {m.id: m for m in older if m.conversation_id == conversation_id}.values(), key=self._key
+        )
+        self._insert_many_at(0, records)
+        return self.row_of_id(target.id)
+
     async def load(self, conversation_id: int) -> None:
         """Show the newest page of ``conversation_id`` (switching threads is a reset)."""
         self._generation += 1
@@ -183,6 +256,7 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
         self._conversation_id = conversation_id
         self._rows, self._keys = [], []
         self._has_more = False
+        self._has_newer = False
         self.endResetModel()
         page = await self._engine.messages(conversation_id, limit=self._page_size)
         if generation != self._generation:
@@ -260,6 +334,8 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
                 continue
             if self._has_more and self._keys and self._key(record) < self._keys[0]:
                 continue  # older than the window: it arrives with its page
+            if self._has_newer and self._keys and self._key(record) > self._keys[-1]:
+                continue  # beyond a jumped-to window: "jump to latest" shows it
             self._insert(record)
 
     def remove_outbox(self, client_ids: frozenset[str]) -> None:

@@ -6,7 +6,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QWidget
 
-from ui.theme import TEXT_MUTED
+from ui.theme import colors
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -34,6 +34,7 @@ class ThreadView(QListView):
         self._distance_from_bottom = 0
         self._prepending = False
         self._force_bottom = False
+        self.highlighted_row: int | None = None
         self._aligning = False
 
     def updateGeometries(self) -> None:
@@ -72,6 +73,21 @@ class ThreadView(QListView):
             model.rowsInserted.connect(self._after_insert)
             model.modelReset.connect(self._after_reset)
 
+    def scroll_to_row(self, row: int) -> None:
+        """Centre ``row`` (a search hit) once the layout has run."""
+        self._pin_bottom = False
+
+        def go() -> None:
+            self.doItemsLayout()
+            model = self.model()
+            if model is not None and 0 <= row < model.rowCount():
+                index = model.index(row, 0)
+                self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+                self.highlighted_row = row
+                self.viewport().update()
+
+        QTimer.singleShot(0, go)
+
     def is_at_bottom(self) -> bool:
         """True when the newest message is in view."""
         bar = self.verticalScrollBar()
@@ -90,6 +106,7 @@ class ThreadView(QListView):
 
     def _after_reset(self) -> None:
         self._pin_bottom = True
+        self.highlighted_row = None
         QTimer.singleShot(0, self._restore_position)
 
     def _restore_position(self) -> None:
@@ -105,10 +122,19 @@ class ThreadView(QListView):
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         model = self.model()
+        if model is not None and self.highlighted_row is not None:
+            if 0 <= self.highlighted_row < model.rowCount():
+                # The message a search jumped to, tinted so the eye finds it.
+                rect = self.visualRect(model.index(self.highlighted_row, 0))
+                tint = colors().q("accent")
+                tint.setAlpha(40)
+                painter = QPainter(self.viewport())
+                painter.fillRect(rect, tint)
+                painter.end()
         if model is not None and model.rowCount() == 0:
             # An empty thread says so, rather than showing a blank pane.
             painter = QPainter(self.viewport())
-            painter.setPen(TEXT_MUTED)
+            painter.setPen(colors().q("text_muted"))
             painter.drawText(
                 self.viewport().rect(),
                 Qt.AlignmentFlag.AlignCenter,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -50,6 +50,22 @@ class RelayUnavailable(RelayError):
     """The relay could not be reached (network fault, timeout, gateway error)."""
 
 
+class ConversationClaimed(RelayError):
+    """409 ``claimed``: a colleague holds the conversation; ``claimed_by`` is
+    ``{"id", "display_name"}`` when the relay says who (take it over first)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        claimed_by: dict[str, Any] | None = None,
+    ):
+        super().__init__(message, status=status, code=code)
+        self.claimed_by = claimed_by
+
+
 @dataclass(frozen=True, slots=True)
 class SyncPage:
     events: list[FeedEvent]
@@ -76,6 +92,14 @@ def _error_from(response: httpx.Response) -> RelayError:
         if code == WIPE_CODE:
             return WipeOrdered(message, status=status, code=code)
         return Unauthorized(message, status=status, code=code)
+    if status == 409 and code == "claimed" and isinstance(body, dict):
+        holder = body.get("claimed_by")
+        return ConversationClaimed(
+            message,
+            status=status,
+            code=code,
+            claimed_by=holder if isinstance(holder, dict) else None,
+        )
     if status in _UNAVAILABLE_STATUSES:
         return RelayUnavailable("The relay is not available right now.", status=status, code=code)
     return RelayError(message, status=status, code=code)
@@ -96,6 +120,9 @@ class RelayClient:
     ) -> None:
         self.token = token
         self._timeout = timeout
+        # Called (on the loop thread) with the ``data`` of each SSE ``presence`` event; those
+        # carry no seq and never reach the change feed (docs/protocol.md, "Presence").
+        self.on_presence: Callable[[dict[str, Any]], None] | None = None
         # The relay pings at least every 15 s; three missed pings mean the stream is dead.
         self._stream_timeout = httpx.Timeout(timeout, read=stream_read_timeout)
         self._http = httpx.AsyncClient(
@@ -212,6 +239,9 @@ class RelayClient:
                 async for sse in source.aiter_sse():
                     if not sse.data:
                         continue
+                    if sse.event == "presence":
+                        self._presence(sse.data)
+                        continue
                     try:
                         event = FeedEvent.from_json(json.loads(sse.data))
                     except (KeyError, TypeError, ValueError):
@@ -224,7 +254,48 @@ class RelayClient:
         except SSEError as exc:
             raise RelayError("The relay did not send an event stream.") from exc
 
+    def _presence(self, raw: str) -> None:
+        handler = self.on_presence
+        if handler is None:
+            return
+        try:
+            body = json.loads(raw)
+            data = body.get("data") if isinstance(body, dict) else None
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            log.debug("unreadable presence event")
+            return
+        try:
+            handler(data)
+        except Exception:
+            log.exception("presence handler failed")
+
     # -- commands -------------------------------------------------------------------------
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST a JSON command to ``path`` (under ``/v1``) and return the answer object."""
+        answer = await self._request("POST", path, json_body=body if body is not None else {})
+        if not isinstance(answer, dict):
+            raise RelayError("The relay sent an unreadable answer.", status=200)
+        return answer
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """GET ``path`` (under ``/v1``) and return the answer object."""
+        answer = await self._request("GET", path, params=params)
+        if not isinstance(answer, dict):
+            raise RelayError("The relay sent an unreadable answer.", status=200)
+        return answer
+
+    async def conversation_command(
+        self, conversation_id: int, command: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /v1/conversations/{id}/{command}``; returns the whole answer
+        (``{"conversation": {...}}``, plus ``"note"`` for notes)."""
+        return await self.post(f"/v1/conversations/{int(conversation_id)}/{command}", body)
+
+    async def set_presence(self, conversation_id: int, state: str) -> None:
+        await self.post("/v1/presence", {"conversation_id": int(conversation_id), "state": state})
 
     async def send_message(self, conversation_id: int, client_id: str, text: str) -> MessageRecord:
         """Hand a text message to the relay; repeating a ``client_id`` is safe (deduped)."""

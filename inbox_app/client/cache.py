@@ -8,6 +8,12 @@ A batch of feed events is applied in ONE transaction together with the new sync 
 (QUALITY I4), so a crash mid-batch leaves neither rows nor cursor changed. Applying is
 idempotent: conversations are guarded by the seq of the event that wrote them, messages by
 the forward-only status rank (``inbox_app.domain.messages``).
+
+Schema v2 (``PRAGMA user_version = 2``): ``conversations.data`` and ``messages.data`` hold the
+whole JSON record the relay sent, so fields added to the records survive; the typed columns
+still carry the merge rules and win over ``data`` when read. ``notes`` (shown among messages
+with ids ``-(NOTE_ID_BASE + note id)``), ``patients``, ``appointments`` and ``consents``
+store those feed events. A v1 cache is migrated in place (see ``_migrate``).
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ from sqlalchemy.pool import StaticPool
 
 from inbox_app.client.keys import CacheKey, make_private_dir
 from inbox_app.client.localfs import filesystem_type, is_network_fs
-from inbox_app.client.records import FeedEvent
+from inbox_app.client.records import (
+    FeedEvent,
+    appointment_from_json,
+    consent_from_json,
+    patient_from_json,
+)
+from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
+from inbox_app.domain.consent import ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord
 from inbox_app.domain.messages import (
     Direction,
@@ -46,7 +59,11 @@ from inbox_app.domain.messages import (
 
 log = logging.getLogger("inbox.client.cache")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Notes share the message id space of ``messages()``: note N is shown with id
+# ``-(NOTE_ID_BASE + N)``. Relay message ids are positive and outbox entries are
+# ``-local_id`` (a small counter), so the three never clash; ``note_id_of`` reverses it.
+NOTE_ID_BASE = 2**52
 PAGE_CACHE_KIB = 32 * 1024
 CACHE_FILE = "cache.db"
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
@@ -106,6 +123,19 @@ class AppliedChanges:
     conversation_ids: frozenset[int] = frozenset()
     message_ids: frozenset[int] = frozenset()
     client_ids: frozenset[str] = frozenset()
+    patient_ids: frozenset[int] = frozenset()
+    appointment_ids: frozenset[int] = frozenset()
+    consent_wa_ids: frozenset[str] = frozenset()
+
+
+def note_message_id(note_id: int) -> int:
+    """The id a relay note carries among messages (see ``NOTE_ID_BASE``)."""
+    return -(NOTE_ID_BASE + int(note_id))
+
+
+def note_id_of(message_id: int) -> int | None:
+    """The relay note id behind a ``messages()`` id, or None for messages/outbox entries."""
+    return -message_id - NOTE_ID_BASE if message_id <= -NOTE_ID_BASE else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +183,8 @@ _SCHEMA = (
         last_message_preview TEXT NOT NULL DEFAULT '',
         last_inbound_at REAL,
         unread INTEGER NOT NULL DEFAULT 0,
-        seq INTEGER NOT NULL DEFAULT 0  -- feed seq of the state stored here
+        seq INTEGER NOT NULL DEFAULT 0,  -- feed seq of the state stored here
+        data TEXT  -- the whole record as the relay sent it (JSON); v2
     )
     """,
     "CREATE INDEX conversations_recent ON conversations (last_message_at DESC, id DESC)",
@@ -170,7 +201,8 @@ _SCHEMA = (
         client_id TEXT,
         error_code INTEGER,
         error_title TEXT,
-        author_id INTEGER
+        author_id INTEGER,
+        data TEXT  -- the whole record as the relay sent it (JSON); v2
     )
     """,
     "CREATE INDEX messages_by_conversation ON messages (conversation_id, timestamp, id)",
@@ -220,17 +252,69 @@ _SCHEMA = (
     """,
 )
 
+# Added in schema v2: whole records as JSON in ``data``, notes, the patient register.
+_SCHEMA_V2_TABLES = (
+    """
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,  -- the relay's note id
+        conversation_id INTEGER NOT NULL,
+        author_id INTEGER,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        data TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX notes_by_conversation ON notes (conversation_id, created_at, id)",
+    """
+    CREATE TABLE patients (
+        id INTEGER PRIMARY KEY,
+        wa_id TEXT,
+        seq INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX patients_by_wa_id ON patients (wa_id, id)",
+    """
+    CREATE TABLE appointments (
+        id INTEGER PRIMARY KEY,
+        patient_id INTEGER NOT NULL,
+        start REAL NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX appointments_by_patient ON appointments (patient_id, start, id)",
+    """
+    CREATE TABLE consents (
+        wa_id TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        at REAL NOT NULL,
+        seq INTEGER NOT NULL DEFAULT 0,
+        data TEXT NOT NULL,
+        PRIMARY KEY (wa_id, purpose)
+    )
+    """,
+)
+
+# v1 -> v2 for existing caches: the FTS table and its triggers stay as they are.
+_MIGRATE_V1_V2 = (
+    "ALTER TABLE conversations ADD COLUMN data TEXT",
+    "ALTER TABLE messages ADD COLUMN data TEXT",
+    *_SCHEMA_V2_TABLES,
+)
+
 _UPSERT_CONVERSATION = text(
     """
     INSERT INTO conversations (id, wa_id, display_name, phone, last_message_at,
-                               last_message_preview, last_inbound_at, unread, seq)
+                               last_message_preview, last_inbound_at, unread, seq, data)
     VALUES (:id, :wa_id, :display_name, :phone, :last_message_at,
-            :last_message_preview, :last_inbound_at, :unread, :seq)
+            :last_message_preview, :last_inbound_at, :unread, :seq, :data)
     ON CONFLICT (id) DO UPDATE SET
         wa_id = excluded.wa_id, display_name = excluded.display_name, phone = excluded.phone,
         last_message_at = excluded.last_message_at,
         last_message_preview = excluded.last_message_preview,
-        last_inbound_at = excluded.last_inbound_at, unread = excluded.unread, seq = excluded.seq
+        last_inbound_at = excluded.last_inbound_at, unread = excluded.unread, seq = excluded.seq,
+        data = excluded.data
     WHERE excluded.seq >= conversations.seq
     """
 )
@@ -239,9 +323,9 @@ _UPSERT_CONVERSATION = text(
 _UPSERT_MESSAGE = text(
     """
     INSERT INTO messages (id, conversation_id, direction, type, text, status, timestamp,
-                          wamid, client_id, error_code, error_title, author_id)
+                          wamid, client_id, error_code, error_title, author_id, data)
     VALUES (:id, :conversation_id, :direction, :type, :text, :status, :timestamp,
-            :wamid, :client_id, :error_code, :error_title, :author_id)
+            :wamid, :client_id, :error_code, :error_title, :author_id, :data)
     ON CONFLICT (id) DO UPDATE SET
         conversation_id = excluded.conversation_id, direction = excluded.direction,
         type = excluded.type, text = excluded.text,
@@ -250,24 +334,90 @@ _UPSERT_MESSAGE = text(
         wamid = COALESCE(excluded.wamid, messages.wamid),
         client_id = COALESCE(excluded.client_id, messages.client_id),
         error_code = excluded.error_code, error_title = excluded.error_title,
-        author_id = COALESCE(excluded.author_id, messages.author_id)
+        author_id = COALESCE(excluded.author_id, messages.author_id),
+        data = excluded.data
     WHERE status_rank(excluded.status) >= status_rank(messages.status)
+    """
+)
+
+_INSERT_NOTE = text(
+    """
+    INSERT INTO notes (id, conversation_id, author_id, text, created_at, data)
+    VALUES (:id, :conversation_id, :author_id, :text, :created_at, :data)
+    ON CONFLICT (id) DO NOTHING
+    """
+)
+_UPSERT_PATIENT = text(
+    """
+    INSERT INTO patients (id, wa_id, seq, data) VALUES (:id, :wa_id, :seq, :data)
+    ON CONFLICT (id) DO UPDATE SET wa_id = excluded.wa_id, seq = excluded.seq,
+        data = excluded.data
+    WHERE excluded.seq >= patients.seq
+    """
+)
+_UPSERT_APPOINTMENT = text(
+    """
+    INSERT INTO appointments (id, patient_id, start, seq, data)
+    VALUES (:id, :patient_id, :start, :seq, :data)
+    ON CONFLICT (id) DO UPDATE SET patient_id = excluded.patient_id, start = excluded.start,
+        seq = excluded.seq, data = excluded.data
+    WHERE excluded.seq >= appointments.seq
+    """
+)
+_UPSERT_CONSENT = text(
+    """
+    INSERT INTO consents (wa_id, purpose, at, seq, data)
+    VALUES (:wa_id, :purpose, :at, :seq, :data)
+    ON CONFLICT (wa_id, purpose) DO UPDATE SET at = excluded.at, seq = excluded.seq,
+        data = excluded.data
+    WHERE (excluded.at, excluded.seq) >= (consents.at, consents.seq)
     """
 )
 
 # Queries below interpolate only these module constants (never input), hence the S608 noqa.
 _MESSAGE_COLUMNS = (
     "id, conversation_id, direction, type, text, status, timestamp, wamid, client_id, "
-    "error_code, error_title, author_id"
+    "error_code, error_title, author_id, data"
 )
 _OUTBOX_AS_MESSAGE = (
     "-local_id AS id, conversation_id, 'out' AS direction, type, text, "
     "CASE state WHEN 'failed' THEN 'failed' WHEN 'sending' THEN 'sending' ELSE 'queued' END "
     "AS status, created_at AS timestamp, NULL AS wamid, client_id, NULL AS error_code, "
-    "last_error AS error_title, NULL AS author_id"
+    "last_error AS error_title, NULL AS author_id, NULL AS data"
+)
+# A note as a message row (see NOTE_ID_BASE); its whole record stays in notes.data.
+_NOTE_AS_MESSAGE = (
+    f"-({NOTE_ID_BASE} + id) AS id, conversation_id, 'out' AS direction, 'note' AS type, text, "
+    "'sent' AS status, created_at AS timestamp, NULL AS wamid, NULL AS client_id, "
+    "NULL AS error_code, NULL AS error_title, author_id, NULL AS data"
 )
 _CONVERSATION_COLUMNS = (
-    "id, wa_id, display_name, phone, last_message_at, last_message_preview, last_inbound_at, unread"
+    "id, wa_id, display_name, phone, last_message_at, last_message_preview, last_inbound_at, "
+    "unread, data"
+)
+_MESSAGE_FIELDS = (
+    "id",
+    "conversation_id",
+    "direction",
+    "type",
+    "text",
+    "status",
+    "timestamp",
+    "wamid",
+    "client_id",
+    "error_code",
+    "error_title",
+    "author_id",
+)
+_CONVERSATION_FIELDS = (
+    "id",
+    "wa_id",
+    "display_name",
+    "phone",
+    "last_message_at",
+    "last_message_preview",
+    "last_inbound_at",
+    "unread",
 )
 _OUTBOX_COLUMNS = (
     "local_id, client_id, conversation_id, type, text, created_at, state, attempts, last_error"
@@ -288,7 +438,43 @@ def _sql_advance_status(current: str | None, new: str | None) -> str | None:
         return current
 
 
+def _dump(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def _note_row(data: dict[str, Any]) -> dict[str, Any]:
+    """A ``note`` event's data (docs/protocol.md) as a ``notes`` row; raises on bad input."""
+    return {
+        "id": int(data["id"]),
+        "conversation_id": int(data["conversation_id"]),
+        "author_id": None if data.get("author_id") is None else int(data["author_id"]),
+        "text": str(data["text"]),
+        "created_at": float(data["created_at"]),
+        "data": _dump(data),
+    }
+
+
+def _stored_json(raw: Any) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _message(row: Any) -> MessageRecord:
+    """The stored record; the columns win over ``data`` (they carry the merge rules:
+    forward-only status, wamid/client_id/author_id never cleared)."""
+    data = _stored_json(row.data)
+    if data:
+        mapping = row._mapping
+        data.update({k: mapping[k] for k in _MESSAGE_FIELDS})
+        try:
+            return MessageRecord.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable stored message id=%s; using its columns", row.id)
     return MessageRecord(
         id=int(row.id),
         conversation_id=int(row.conversation_id),
@@ -306,6 +492,18 @@ def _message(row: Any) -> MessageRecord:
 
 
 def _conversation(row: Any) -> ConversationRecord:
+    data = _stored_json(row.data)
+    if data:
+        mapping = row._mapping
+        data.update({k: mapping[k] for k in _CONVERSATION_FIELDS})
+        expires = data.get("claim_expires_at")
+        # A lease runs out without a feed event: past its expiry nobody holds it.
+        if isinstance(expires, (int, float)) and expires <= time.time():
+            data["claimed_by"] = data["claimed_by_name"] = None
+        try:
+            return ConversationRecord.from_json(data)
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable stored conversation id=%s; using its columns", row.id)
     return ConversationRecord(
         id=int(row.id),
         wa_id=str(row.wa_id),
@@ -457,8 +655,30 @@ def _make_engine(path: Path, holder: _KeyHolder) -> Engine:
 
 
 def _create_schema(conn: Connection) -> None:
-    for statement in _SCHEMA:
+    for statement in (*_SCHEMA, *_SCHEMA_V2_TABLES):
         conn.exec_driver_sql(statement)
+    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _migrate(conn: Connection, version: int) -> None:
+    """Bring an older cache up to ``SCHEMA_VERSION`` (inside the open transaction).
+
+    v1 -> v2 adds the ``data`` columns (old rows keep NULL and are read from their columns
+    until the relay sends them again) and the notes/patient tables; FTS is untouched. Notes,
+    patients, appointments and consents sent before the upgrade were skipped by v1: the
+    cursor is reset to 0 so the next catch-up replays the feed (every event carries whole
+    state and applying is idempotent, so the replay only fills the gaps). The old cursor is
+    kept as ``wipe_floor``: wipe events at or below it were already judged by this cache and
+    are not acted on again during the replay.
+    """
+    if version < 2:
+        for statement in _MIGRATE_V1_V2:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT OR REPLACE INTO meta (key, value) "
+            "SELECT 'wipe_floor', value FROM meta WHERE key = 'cursor'"
+        )
+        conn.exec_driver_sql("DELETE FROM meta WHERE key = 'cursor'")
     conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -523,6 +743,9 @@ class Cache:
                 if version == 0:
                     _create_schema(conn)
                     log.info("created cache schema v%d", SCHEMA_VERSION)
+                elif version < SCHEMA_VERSION:
+                    _migrate(conn, version)
+                    log.info("migrated cache schema v%d -> v%d", version, SCHEMA_VERSION)
         except DBAPIError as exc:
             engine.dispose()
             if isinstance(exc.orig, CacheError):
@@ -624,14 +847,55 @@ class Cache:
 
     def _apply_events_sync(self, events: list[FeedEvent], cursor: int) -> AppliedChanges:
         conversations: list[dict[str, Any]] = []
-        messages: list[MessageRecord] = []
+        messages: list[tuple[MessageRecord, dict[str, Any]]] = []
+        notes: list[dict[str, Any]] = []
+        patients: list[dict[str, Any]] = []
+        appointments: list[dict[str, Any]] = []
+        consents: list[dict[str, Any]] = []
         for ev in events:
             try:
                 if ev.type == "conversation":
                     record = ConversationRecord.from_json(ev.data)
-                    conversations.append({**record.to_json(), "seq": ev.seq})
+                    # ``data`` keeps every field the relay sent, also ones no record has yet.
+                    conversations.append(
+                        {**record.to_json(), "seq": ev.seq, "data": _dump(ev.data)}
+                    )
                 elif ev.type == "message":
-                    messages.append(MessageRecord.from_json(ev.data))
+                    messages.append((MessageRecord.from_json(ev.data), ev.data))
+                elif ev.type == "note":
+                    notes.append(_note_row(ev.data))
+                elif ev.type == "patient":
+                    patient = patient_from_json(ev.data)
+                    patients.append(
+                        {
+                            "id": patient.id,
+                            "wa_id": patient.wa_id,
+                            "seq": ev.seq,
+                            "data": _dump(ev.data),
+                        }
+                    )
+                elif ev.type == "appointment":
+                    appointment = appointment_from_json(ev.data)
+                    appointments.append(
+                        {
+                            "id": appointment.id,
+                            "patient_id": appointment.patient_id,
+                            "start": appointment.start,
+                            "seq": ev.seq,
+                            "data": _dump(ev.data),
+                        }
+                    )
+                elif ev.type == "consent":
+                    consent = consent_from_json(ev.data)
+                    consents.append(
+                        {
+                            "wa_id": consent.wa_id,
+                            "purpose": consent.purpose.value,
+                            "at": consent.at,
+                            "seq": ev.seq,
+                            "data": _dump(ev.data),
+                        }
+                    )
                 else:
                     # Newer relays may add types; skipping them keeps us converging on ours.
                     log.debug("skipping feed event seq=%d of type %s", ev.seq, ev.type)
@@ -640,6 +904,7 @@ class Cache:
                 log.warning("skipping malformed feed event seq=%d type=%s", ev.seq, ev.type)
         with self._engine.begin() as conn:
             changes = self._write(conn, conversations, messages)
+            changes = self._write_extras(conn, changes, notes, patients, appointments, consents)
             # Never move the cursor backwards (a stale replay must not rewind it).
             conn.execute(
                 text(
@@ -669,7 +934,7 @@ class Cache:
         self, record: MessageRecord, acknowledges: str | None
     ) -> AppliedChanges:
         with self._engine.begin() as conn:
-            changes = self._write(conn, [], [record])
+            changes = self._write(conn, [], [(record, record.to_json())])
             if acknowledges is not None and acknowledges not in changes.client_ids:
                 gone = conn.execute(
                     text("DELETE FROM outbox WHERE client_id = :c"), {"c": acknowledges}
@@ -686,13 +951,14 @@ class Cache:
         self,
         conn: Connection,
         conversations: list[dict[str, Any]],
-        messages: list[MessageRecord],
+        pairs: list[tuple[MessageRecord, dict[str, Any]]],
     ) -> AppliedChanges:
         if conversations:
             conn.execute(_UPSERT_CONVERSATION, conversations)
         acknowledged: frozenset[str] = frozenset()
+        messages = [m for m, _ in pairs]
         if messages:
-            conn.execute(_UPSERT_MESSAGE, [m.to_json() for m in messages])
+            conn.execute(_UPSERT_MESSAGE, [{**m.to_json(), "data": _dump(raw)} for m, raw in pairs])
             client_ids = sorted({m.client_id for m in messages if m.client_id})
             if client_ids:
                 # The relay has the message now: the local outbox entry is done.
@@ -713,6 +979,45 @@ class Cache:
             message_ids=frozenset(m.id for m in messages),
             client_ids=acknowledged,
         )
+
+    @staticmethod
+    def _write_extras(
+        conn: Connection,
+        changes: AppliedChanges,
+        notes: list[dict[str, Any]],
+        patients: list[dict[str, Any]],
+        appointments: list[dict[str, Any]],
+        consents: list[dict[str, Any]],
+    ) -> AppliedChanges:
+        """Notes (immutable: first write wins), patients/appointments (the later event wins),
+        consents (the latest ``at`` per number and purpose wins)."""
+        if notes:
+            conn.execute(_INSERT_NOTE, notes)
+        if patients:
+            conn.execute(_UPSERT_PATIENT, patients)
+        if appointments:
+            conn.execute(_UPSERT_APPOINTMENT, appointments)
+        if consents:
+            conn.execute(_UPSERT_CONSENT, consents)
+        if not (notes or patients or appointments or consents):
+            return changes
+        return AppliedChanges(
+            conversation_ids=changes.conversation_ids,
+            message_ids=changes.message_ids | {note_message_id(n["id"]) for n in notes},
+            client_ids=changes.client_ids,
+            patient_ids=frozenset(int(p["id"]) for p in patients),
+            appointment_ids=frozenset(int(a["id"]) for a in appointments),
+            consent_wa_ids=frozenset(str(c["wa_id"]) for c in consents),
+        )
+
+    async def apply_note(self, data: dict[str, Any]) -> AppliedChanges:
+        """Store a note the relay returned for ``add_note`` (no cursor change)."""
+        row = _note_row(data)
+        return await self._run(self._apply_note_sync, row)
+
+    def _apply_note_sync(self, row: dict[str, Any]) -> AppliedChanges:
+        with self._engine.begin() as conn:
+            return self._write_extras(conn, AppliedChanges(), [row], [], [], [])
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -746,43 +1051,67 @@ class Cache:
         conversation_id: int,
         *,
         before: tuple[float, int] | None = None,
+        after: tuple[float, int] | None = None,
         limit: int = 50,
     ) -> list[MessageRecord]:
-        """Up to ``limit`` messages (and pending outbox entries) older than ``before``.
+        """Up to ``limit`` messages, pending outbox entries and notes (``type='note'``,
+        ids ``-(NOTE_ID_BASE + note id)``) older than ``before`` (the newest such), or newer
+        than ``after`` (the oldest such); not both.
 
         Keyset paging on (timestamp, id), no OFFSET; returned oldest first.
         """
-        return await self._run(self._messages_sync, conversation_id, before, max(0, limit))
+        if before is not None and after is not None:
+            raise ValueError("messages(): give before or after, not both")
+        return await self._run(self._messages_sync, conversation_id, before, after, max(0, limit))
 
     def _messages_sync(
-        self, conversation_id: int, before: tuple[float, int] | None, limit: int
+        self,
+        conversation_id: int,
+        before: tuple[float, int] | None,
+        after: tuple[float, int] | None,
+        limit: int,
     ) -> list[MessageRecord]:
         if limit == 0:
             return []
         params: dict[str, Any] = {"c": conversation_id, "n": limit}
-        keyset_m = keyset_o = ""
-        if before is not None:
-            params["ts"], params["id"] = float(before[0]), int(before[1])
-            keyset_m = "AND (timestamp < :ts OR (timestamp = :ts AND id < :id))"
-            keyset_o = "AND (created_at < :ts OR (created_at = :ts AND -local_id < :id))"
+        keyset_m = keyset_o = keyset_n = ""
+        forward = after is not None
+        key = after if after is not None else before
+        op, order, rorder = (">", "ASC", "DESC") if forward else ("<", "DESC", "ASC")
+        if key is not None:
+            params["ts"], params["id"] = float(key[0]), int(key[1])
+            keyset_m = f"AND (timestamp {op} :ts OR (timestamp = :ts AND id {op} :id))"
+            keyset_o = f"AND (created_at {op} :ts OR (created_at = :ts AND -local_id {op} :id))"
+            keyset_n = (
+                f"AND (created_at {op} :ts OR "
+                f"(created_at = :ts AND -({NOTE_ID_BASE} + id) {op} :id))"
+            )
         # Each branch is limited on its own index before the merge, so paging stays cheap.
+        # (Outbox and note ids are negated, hence their reversed id order.)
         sql = f"""
             SELECT * FROM (
                 SELECT {_MESSAGE_COLUMNS} FROM messages
                 WHERE conversation_id = :c {keyset_m}
-                ORDER BY timestamp DESC, id DESC LIMIT :n
+                ORDER BY timestamp {order}, id {order} LIMIT :n
             )
             UNION ALL
             SELECT * FROM (
                 SELECT {_OUTBOX_AS_MESSAGE} FROM outbox
                 WHERE conversation_id = :c {keyset_o}
-                ORDER BY created_at DESC, local_id ASC LIMIT :n
+                ORDER BY created_at {order}, local_id {rorder} LIMIT :n
             )
-            ORDER BY timestamp DESC, id DESC LIMIT :n
+            UNION ALL
+            SELECT * FROM (
+                SELECT {_NOTE_AS_MESSAGE} FROM notes
+                WHERE conversation_id = :c {keyset_n}
+                ORDER BY created_at {order}, id {rorder} LIMIT :n
+            )
+            ORDER BY timestamp {order}, id {order} LIMIT :n
         """  # noqa: S608
         with self._engine.connect() as conn:
             rows = [_message(r) for r in conn.execute(text(sql), params)]
-        rows.reverse()
+        if not forward:
+            rows.reverse()
         return rows
 
     async def messages_by_id(self, ids: Iterable[int]) -> list[MessageRecord]:
@@ -791,9 +1120,16 @@ class Cache:
 
     def _messages_by_id_sync(self, ids: list[int]) -> list[MessageRecord]:
         relay_ids = [i for i in ids if i > 0]
-        local_ids = [-i for i in ids if i < 0]
+        note_ids = [n for n in (note_id_of(i) for i in ids) if n is not None]
+        local_ids = [-i for i in ids if -NOTE_ID_BASE < i < 0]
         found: list[MessageRecord] = []
         with self._engine.connect() as conn:
+            if note_ids:
+                sql = text(f"SELECT {_NOTE_AS_MESSAGE} FROM notes WHERE id IN :ids")  # noqa: S608
+                found += [
+                    _message(r)
+                    for r in conn.execute(sql.bindparams(_expanding("ids")), {"ids": note_ids})
+                ]
             if relay_ids:
                 sql = text(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN :ids")  # noqa: S608
                 found += [
@@ -824,6 +1160,73 @@ class Cache:
         )
         with self._engine.connect() as conn:
             return [_message(r) for r in conn.execute(sql, {"q": match, "n": limit})]
+
+    async def note(self, message_id: int) -> dict[str, Any] | None:
+        """The whole stored note (``author_name``, ``mentions``, …) behind a note message id."""
+        note_id = note_id_of(message_id)
+        if note_id is None:
+            return None
+        return await self._run(self._note_sync, note_id)
+
+    def _note_sync(self, note_id: int) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            raw = conn.execute(text("SELECT data FROM notes WHERE id = :i"), {"i": note_id})
+            value = raw.scalar()
+        return _stored_json(value) if value is not None else None
+
+    # -- patient register -------------------------------------------------------------------
+
+    async def patients_for(self, wa_id: str) -> list[PatientRecord]:
+        """Patients registered under this number (a parent and children may share one)."""
+        return await self._run(self._patients_sync, wa_id)
+
+    def _patients_sync(self, wa_id: str) -> list[PatientRecord]:
+        sql = text("SELECT id, data FROM patients WHERE wa_id = :w ORDER BY id")
+        out: list[PatientRecord] = []
+        with self._engine.connect() as conn:
+            for row in conn.execute(sql, {"w": wa_id}):
+                try:
+                    out.append(patient_from_json(_stored_json(row.data)))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("unreadable stored patient id=%s", row.id)
+        return out
+
+    async def appointments_for(
+        self, patient_id: int, *, now: float | None = None
+    ) -> list[AppointmentRecord]:
+        """A patient's appointments: upcoming (not yet ended) soonest first, then past ones
+        most recent first."""
+        when = time.time() if now is None else now
+        return await self._run(self._appointments_sync, patient_id, when)
+
+    def _appointments_sync(self, patient_id: int, now: float) -> list[AppointmentRecord]:
+        sql = text("SELECT id, data FROM appointments WHERE patient_id = :p ORDER BY start, id")
+        found: list[AppointmentRecord] = []
+        with self._engine.connect() as conn:
+            for row in conn.execute(sql, {"p": patient_id}):
+                try:
+                    found.append(appointment_from_json(_stored_json(row.data)))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("unreadable stored appointment id=%s", row.id)
+        upcoming = [a for a in found if a.end >= now]
+        past = [a for a in found if a.end < now]
+        past.reverse()
+        return upcoming + past
+
+    async def consents_for(self, wa_id: str) -> list[ConsentRecord]:
+        """The current consent state per purpose for this number (purpose order)."""
+        return await self._run(self._consents_sync, wa_id)
+
+    def _consents_sync(self, wa_id: str) -> list[ConsentRecord]:
+        sql = text("SELECT purpose, data FROM consents WHERE wa_id = :w ORDER BY purpose")
+        out: list[ConsentRecord] = []
+        with self._engine.connect() as conn:
+            for row in conn.execute(sql, {"w": wa_id}):
+                try:
+                    out.append(consent_from_json(_stored_json(row.data)))
+                except (KeyError, TypeError, ValueError):
+                    log.warning("unreadable stored consent")
+        return out
 
     # -- outbox ---------------------------------------------------------------------------
 

@@ -22,21 +22,31 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import json
 import logging
 import re
 import secrets
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from keyring.backend import KeyringBackend
 
 from inbox_app.client import logsafe
-from inbox_app.client.api import RelayClient, RelayUnavailable, Unauthorized, WipeOrdered
+from inbox_app.client.api import (
+    ConversationClaimed,
+    RelayClient,
+    RelayError,
+    RelayUnavailable,
+    Unauthorized,
+    WipeOrdered,
+)
 from inbox_app.client.cache import (
     CACHE_FILE,
     Cache,
@@ -45,6 +55,7 @@ from inbox_app.client.cache import (
     CacheOnNetworkFilesystem,
     CacheTooNew,
     ensure_local_filesystem,
+    note_message_id,
     remove_cache_files,
 )
 from inbox_app.client.keys import (
@@ -69,6 +80,8 @@ from inbox_app.client.records import (
     SignedInUser,
 )
 from inbox_app.client.sync import SyncEngine
+from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
+from inbox_app.domain.consent import ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord
 from inbox_app.domain.messages import MessageRecord
 
@@ -78,9 +91,13 @@ __all__ = [
     "ChangeSummary",
     "ClientEngine",
     "ConnectionState",
+    "ConversationClaimed",
     "EngineConfig",
     "EngineLocked",
     "NotSignedIn",
+    "PresenceListener",
+    "RelayError",
+    "RelayUnavailable",
     "SessionState",
     "SignedInUser",
     "WipeOrdered",
@@ -101,6 +118,14 @@ class EngineLocked(NotSignedIn):
 
 
 DEVICE_FILE = "device-id"
+COMMAND_SYNC_WAIT = 2.0  # seconds a command waits for its new state to arrive by the feed
+ESCALATED_LABEL = "escalated"  # the relay has no escalation route: a label marks it
+CONVERSATION_STATUSES = ("open", "pending", "snoozed", "resolved")
+PRESENCE_STATES = ("viewing", "typing", "idle")
+
+# cb(conversation_id, typing_name, viewing): who types (None when nobody) and the display
+# names of colleagues looking at the conversation (typing ones included), sorted.
+PresenceListener = Callable[[int, str | None, list[str]], None]
 
 
 class CacheUnreadable(KeyStoreError):
@@ -116,6 +141,21 @@ class EngineConfig:
     relay_url: str
     data_dir: Path  # per-user subfolder is made below it
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def _takes_three(listener: Callable[..., None]) -> bool:
+    """Whether a presence listener accepts (conversation_id, typing_name, viewing)."""
+    try:
+        params = inspect.signature(listener).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = 0
+    for p in params:
+        if p.kind is inspect.Parameter.VAR_POSITIONAL:
+            return True
+        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            positional += 1
+    return positional >= 3
 
 
 def user_folder_name(username: str) -> str:
@@ -166,6 +206,11 @@ class ClientEngine:
         self._offline_since: float | None = None
         self._device_id: str | None = None
         self._wipe_task: asyncio.Task[None] | None = None
+        self._presence_listeners: list[tuple[Callable[..., None], bool]] = []
+        # conversation id -> user id -> (display name, state, expires_at): ephemeral.
+        self._presence: dict[int, dict[int, tuple[str, str, float]]] = {}
+        self._presence_timers: dict[int, asyncio.TimerHandle] = {}
+        self._presence_seed: asyncio.Task[None] | None = None
         # Defence in depth for I5: every log record of the process is redacted from now on.
         logsafe.install()
 
@@ -259,6 +304,7 @@ class ClientEngine:
         return KeyStore(folder, keyring_backends=self._keyring_backends, kdf=self._kdf)
 
     def _make_workers(self, cache: Cache, api: RelayClient) -> None:
+        api.on_presence = self._on_presence
         self._sync = SyncEngine(
             cache,
             api,
@@ -438,6 +484,7 @@ class ClientEngine:
     async def close(self) -> None:
         """Stop background tasks, close the cache and drop the key from memory."""
         await self._stop_tasks()
+        self._clear_presence()
         self._session = SessionState.SIGNED_OUT
         self._folder = self._username = None
         self._resume_tasks = False
@@ -532,6 +579,7 @@ class ClientEngine:
         if self._session is not SessionState.UNLOCKED:
             return
         self._resume_tasks = bool(self._tasks)
+        self._clear_presence(emit=True)
         since = self._offline_since
         await self._stop_tasks()
         self._offline_since = since  # stopping sync is not losing the connection
@@ -651,6 +699,13 @@ class ClientEngine:
             self._offline_since = time.time()
         if state is ConnectionState.ONLINE and self._outbox is not None:
             self._outbox.wake()  # the relay is back: send what waited
+        if state is ConnectionState.ONLINE:
+            if self._presence_seed is None or self._presence_seed.done():
+                self._presence_seed = asyncio.get_running_loop().create_task(
+                    self._seed_presence(), name="inbox-presence"
+                )
+        elif state is ConnectionState.OFFLINE:
+            self._clear_presence(emit=True)
         self._emit(ChangeSummary(connection=state))
 
     @property
@@ -711,14 +766,30 @@ class ClientEngine:
         return await self._require_cache().conversations_by_id(ids)
 
     async def messages(
-        self, conversation_id: int, *, before: tuple[float, int] | None = None, limit: int = 50
+        self,
+        conversation_id: int,
+        *,
+        before: tuple[float, int] | None = None,
+        limit: int = 50,
+        after: tuple[float, int] | None = None,
     ) -> list[MessageRecord]:
-        """Up to ``limit`` messages older than the (timestamp, id) key, returned oldest first.
+        """Up to ``limit`` messages older than the (timestamp, id) key ``before`` (or, with
+        ``after``, newer than it: scrolling forward after a search jump), oldest first.
 
         Includes outbox entries not yet acknowledged, with negative ids and status 'queued'
-        ('sending' while a POST is under way, 'failed' with the reason in ``error_title``).
+        ('sending' while a POST is under way, 'failed' with the reason in ``error_title``),
+        and internal notes: ``type='note'``, direction 'out', status 'sent', ``author_id``
+        set, id ``-(2**52 + note id)`` (``cache.NOTE_ID_BASE``; ``note_details(id)`` has the
+        author's name and mentions).
         """
-        return await self._require_cache().messages(conversation_id, before=before, limit=limit)
+        return await self._require_cache().messages(
+            conversation_id, before=before, after=after, limit=limit
+        )
+
+    async def note_details(self, message_id: int) -> dict[str, Any] | None:
+        """The relay's whole note (``author_name``, ``mentions``, ``created_at``…) behind a
+        note's message id; None for other ids."""
+        return await self._require_cache().note(message_id)
 
     async def messages_by_id(self, ids: frozenset[int]) -> list[MessageRecord]:
         return await self._require_cache().messages_by_id(ids)
@@ -731,6 +802,274 @@ class ClientEngine:
     async def search(self, query: str, *, limit: int = 50) -> list[MessageRecord]:
         """Full-text search over cached message text (every word, prefix match)."""
         return await self._require_cache().search(query, limit=limit)
+
+    # -- patient register ---------------------------------------------------------------
+
+    async def patients_for(self, wa_id: str) -> list[PatientRecord]:
+        """Cached patients registered under this WhatsApp number (by patient id)."""
+        return await self._require_cache().patients_for(wa_id)
+
+    async def appointments_for(self, patient_id: int) -> list[AppointmentRecord]:
+        """A patient's cached appointments: upcoming soonest first, then past ones."""
+        return await self._require_cache().appointments_for(patient_id)
+
+    async def consents_for(self, wa_id: str) -> list[ConsentRecord]:
+        """The latest consent per purpose for this number."""
+        return await self._require_cache().consents_for(wa_id)
+
+    # -- presence ---------------------------------------------------------------------------
+
+    def add_presence_listener(self, listener: Callable[..., None]) -> None:
+        """Call ``listener(conversation_id, typing_name, viewing)`` on the event loop when a
+        colleague's presence in a conversation changes or runs out.
+
+        A listener that takes only two positional arguments (the older UI contract,
+        ``(conversation_id, typing_name)``) is called with those two.
+        """
+        self._presence_listeners.append((listener, _takes_three(listener)))
+
+    def remove_presence_listener(self, listener: Callable[..., None]) -> None:
+        self._presence_listeners = [
+            (cb, three) for cb, three in self._presence_listeners if cb != listener
+        ]
+
+    async def set_presence(self, conversation_id: int, state: str) -> None:
+        """Tell colleagues this user is 'viewing', 'typing' or 'idle' in a conversation
+        (repeat 'viewing' within 60 s and 'typing' within 8 s to keep it)."""
+        if state not in PRESENCE_STATES:
+            raise ValueError(f"presence state must be one of {PRESENCE_STATES}")
+        await self._relay().set_presence(conversation_id, state)
+
+    def presence(self, conversation_id: int) -> tuple[str | None, list[str]]:
+        """The current (typing_name, viewing) of a conversation, as listeners get it."""
+        now = time.time()
+        entries = [
+            (name, state)
+            for name, state, expires in self._presence.get(conversation_id, {}).values()
+            if expires > now
+        ]
+        typing = sorted(name for name, state in entries if state == "typing")
+        return (typing[0] if typing else None), sorted({name for name, _ in entries})
+
+    def _on_presence(self, data: dict[str, Any]) -> None:
+        try:
+            cid = int(data["conversation_id"])
+            uid = int(data["user_id"])
+            name = str(data.get("display_name") or "")
+            state = str(data["state"])
+            expires = float(data.get("expires_at") or 0.0)
+        except (KeyError, TypeError, ValueError):
+            log.debug("unreadable presence event")
+            return
+        if self._user is not None and uid == self._user.id:
+            return
+        people = self._presence.setdefault(cid, {})
+        if state == "idle" or expires <= time.time():
+            people.pop(uid, None)
+        else:
+            people[uid] = (name, state, expires)
+        self._schedule_presence_expiry(cid)
+        self._emit_presence(cid)
+
+    def _schedule_presence_expiry(self, cid: int) -> None:
+        timer = self._presence_timers.pop(cid, None)
+        if timer is not None:
+            timer.cancel()
+        now = time.time()
+        people = self._presence.get(cid, {})
+        for uid in [u for u, (_, _, exp) in people.items() if exp <= now]:
+            del people[uid]
+        if not people:
+            self._presence.pop(cid, None)
+            return
+        soonest = min(exp for _, _, exp in people.values())
+        loop = asyncio.get_running_loop()
+        self._presence_timers[cid] = loop.call_later(
+            max(0.0, soonest - now) + 0.05, self._presence_expired, cid
+        )
+
+    def _presence_expired(self, cid: int) -> None:
+        self._presence_timers.pop(cid, None)
+        self._schedule_presence_expiry(cid)
+        self._emit_presence(cid)
+
+    def _emit_presence(self, cid: int) -> None:
+        typing_name, viewing = self.presence(cid)
+        for listener, three in list(self._presence_listeners):
+            try:
+                if three:
+                    listener(cid, typing_name, viewing)
+                else:
+                    listener(cid, typing_name)
+            except Exception:
+                log.exception("presence listener failed")
+
+    def _clear_presence(self, *, emit: bool = False) -> None:
+        """Forget all presence (the stream that carried it is gone); ``emit`` tells
+        listeners those conversations are empty now."""
+        if self._presence_seed is not None:
+            self._presence_seed.cancel()
+            self._presence_seed = None
+        for timer in self._presence_timers.values():
+            timer.cancel()
+        self._presence_timers.clear()
+        gone = list(self._presence)
+        self._presence.clear()
+        if emit:
+            for cid in gone:
+                self._emit_presence(cid)
+
+    async def _seed_presence(self) -> None:
+        """On (re)connect: who is viewing/typing already (``GET /v1/presence``); the stream
+        only carries changes from its start on."""
+        api = self._api
+        if api is None or not api.token:
+            return
+        try:
+            answer = await api.get("/v1/presence")
+        except RelayError as exc:
+            log.info("presence not loaded: %s", exc.status or "network")
+            return
+        entries = answer.get("presence")
+        if isinstance(entries, list):
+            for entry in entries:
+                if isinstance(entry, dict):
+                    self._on_presence(entry)
+
+    # -- conversation commands (need the relay; nothing is queued offline) ---------------
+
+    def _relay(self) -> RelayClient:
+        self._require_cache()
+        api = self._api
+        if api is None or not api.token:
+            raise RelayUnavailable(
+                "Not connected to the relay: this needs a connection. Try again when online."
+            )
+        return api
+
+    async def _command(
+        self, conversation_id: int, command: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """One relay conversation command with a fresh client id. Raises
+        ``RelayUnavailable`` (offline), ``ConversationClaimed`` (409 claimed), ``RelayError``
+        (refused: ``status``/``code``/``message``), ``Unauthorized``."""
+        api = self._relay()
+        payload = {"client_id": str(uuid.uuid4()), **(body or {})}
+        try:
+            return await api.conversation_command(conversation_id, command, payload)
+        except Unauthorized:
+            raise
+        except RelayError as exc:
+            log.info("conversation command %s refused: %s %s", command, exc.status, exc.code)
+            raise
+
+    async def _conversation_command(
+        self, conversation_id: int, command: str, body: dict[str, Any] | None = None
+    ) -> ConversationRecord:
+        answer = await self._command(conversation_id, command, body)
+        try:
+            record = ConversationRecord.from_json(answer["conversation"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        await self._await_cached(record)
+        return record
+
+    async def _await_cached(self, record: ConversationRecord) -> None:
+        """Read-your-writes: wait (briefly) until the feed has brought the command's new
+        state into the cache, so the next read (and ``escalate``) sees it. The answer has no
+        seq, so it is never written to the cache directly (the feed's order decides)."""
+        deadline = time.monotonic() + COMMAND_SYNC_WAIT
+        keys = ("status", "assignee_id", "team_id", "claimed_by", "labels", "snoozed_until")
+        want = tuple(getattr(record, k) for k in keys)
+        while time.monotonic() < deadline:
+            cache = self._cache
+            if cache is None:
+                return
+            found = await cache.conversations_by_id([record.id])
+            if found and tuple(getattr(found[0], k) for k in keys) == want:
+                return
+            await asyncio.sleep(0.02)
+        log.info("conversation %d: command state not yet in the cache", record.id)
+
+    async def claim(self, conversation_id: int) -> ConversationRecord:
+        """Claim (10 min lease). ``ConversationClaimed`` when a colleague holds it."""
+        return await self._conversation_command(conversation_id, "claim")
+
+    async def release(self, conversation_id: int) -> ConversationRecord:
+        return await self._conversation_command(conversation_id, "release")
+
+    async def take_over(self, conversation_id: int) -> ConversationRecord:
+        """Take the claim from whoever holds it (audited on the relay)."""
+        return await self._conversation_command(conversation_id, "takeover")
+
+    async def assign(
+        self, conversation_id: int, user_id: int | None = None, team_id: int | None = None
+    ) -> ConversationRecord:
+        """Set assignee and team (None clears each)."""
+        return await self._conversation_command(
+            conversation_id, "assign", {"user_id": user_id, "team_id": team_id}
+        )
+
+    async def set_status(
+        self, conversation_id: int, status: str, snoozed_until: float | None = None
+    ) -> ConversationRecord:
+        """'open' | 'pending' | 'snoozed' (needs a future ``snoozed_until``) | 'resolved'."""
+        if status not in CONVERSATION_STATUSES:
+            raise ValueError(f"status must be one of {CONVERSATION_STATUSES}")
+        body: dict[str, Any] = {"status": status}
+        if snoozed_until is not None:
+            body["snoozed_until"] = float(snoozed_until)
+        return await self._conversation_command(conversation_id, "status", body)
+
+    async def resolve(self, conversation_id: int) -> ConversationRecord:
+        return await self.set_status(conversation_id, "resolved")
+
+    async def set_labels(self, conversation_id: int, labels: Sequence[str]) -> ConversationRecord:
+        """Replace the conversation's labels (≤ 20, each ≤ 32 characters)."""
+        unique = sorted({str(label) for label in labels})
+        return await self._conversation_command(conversation_id, "labels", {"labels": unique})
+
+    async def escalate(self, conversation_id: int) -> ConversationRecord:
+        """Mark escalated. The relay has no escalation route: this adds the label
+        ``"escalated"`` to the cached labels via ``set_labels`` (last writer wins)."""
+        found = await self._require_cache().conversations_by_id([conversation_id])
+        labels = set(found[0].labels) if found else set()
+        labels.add(ESCALATED_LABEL)
+        return await self.set_labels(conversation_id, sorted(labels))
+
+    async def add_note(self, conversation_id: int, text: str) -> MessageRecord:
+        """Post an internal note (``@username`` mentions a colleague); returns it as a
+        message with ``type='note'`` (also stored, so ``messages()`` shows it at once)."""
+        answer = await self._command(conversation_id, "notes", {"text": text})
+        note = answer.get("note")
+        if not isinstance(note, dict):
+            raise RelayError("The relay sent an unreadable answer.", status=200)
+        cache = self._require_cache()
+        try:
+            changes = await cache.apply_note(note)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        self._emit(
+            ChangeSummary(
+                conversation_ids=frozenset({conversation_id}), message_ids=changes.message_ids
+            )
+        )
+        found = await cache.messages_by_id(changes.message_ids)
+        if not found:  # already stored from the feed
+            found = await cache.messages_by_id([note_message_id(int(note["id"]))])
+        return found[0]
+
+    async def mark_read(self, conversation_id: int) -> None:
+        """Unread to 0 on the relay; the patient sees blue ticks."""
+        await self._relay().post(f"/v1/conversations/{int(conversation_id)}/read")
+
+    async def opened(self, conversation_id: int) -> None:
+        """Tell the relay this user opened the conversation (audited; no event)."""
+        await self._relay().post(f"/v1/conversations/{int(conversation_id)}/opened")
+
+    async def send_typing(self, conversation_id: int) -> None:
+        """Show "typing…" to the patient on WhatsApp (not presence among colleagues)."""
+        await self._relay().post(f"/v1/conversations/{int(conversation_id)}/typing")
 
     # -- commands -------------------------------------------------------------------------
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from inbox_app.domain.appointments import AppointmentRecord, AppointmentStatus, PatientRecord
+from inbox_app.domain.consent import ConsentPurpose, ConsentRecord, ConsentSource
+
 
 class ConnectionState(StrEnum):
     OFFLINE = "offline"
@@ -36,6 +39,12 @@ class ChangeSummary:
     client_ids: frozenset[str] = frozenset()
     connection: ConnectionState | None = None
     session: SessionState | None = None  # set when the session locked, unlocked or was wiped
+    # Patient-register changes: patient ids, appointment ids, and the numbers (wa_id) whose
+    # consent changed. Views showing ``patients_for``/``appointments_for``/``consents_for``
+    # refresh on these.
+    patient_ids: frozenset[int] = frozenset()
+    appointment_ids: frozenset[int] = frozenset()
+    consent_wa_ids: frozenset[str] = frozenset()
 
     def is_empty(self) -> bool:
         return not (
@@ -44,6 +53,9 @@ class ChangeSummary:
             or self.client_ids
             or self.connection
             or self.session
+            or self.patient_ids
+            or self.appointment_ids
+            or self.consent_wa_ids
         )
 
 
@@ -88,3 +100,47 @@ class FeedEvent:
             type=str(raw["type"]),
             data=data if isinstance(data, dict) else {},
         )
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def patient_from_json(data: dict[str, Any]) -> PatientRecord:
+    """A ``patient`` feed event's data (``PatientRecord.to_json``) as a record."""
+    return PatientRecord(
+        id=int(data["id"]),
+        external_id=str(data["external_id"]),
+        family_name=str(data.get("family_name") or ""),
+        given_name=str(data.get("given_name") or ""),
+        birth_date=_opt_str(data.get("birth_date")),
+        wa_id=_opt_str(data.get("wa_id")),
+        language=_opt_str(data.get("language")),
+        record_number=_opt_str(data.get("record_number")),
+    )
+
+
+def appointment_from_json(data: dict[str, Any]) -> AppointmentRecord:
+    """An ``appointment`` feed event's data (``AppointmentRecord.to_json``) as a record."""
+    return AppointmentRecord(
+        id=int(data["id"]),
+        external_id=str(data["external_id"]),
+        patient_id=int(data["patient_id"]),
+        start=float(data["start"]),
+        end=float(data["end"]),
+        status=AppointmentStatus(data["status"]),
+        clinician=_opt_str(data.get("clinician")),
+        place=_opt_str(data.get("place")),
+        reason=_opt_str(data.get("reason")),
+    )
+
+
+def consent_from_json(data: dict[str, Any]) -> ConsentRecord:
+    """A ``consent`` feed event's data (``ConsentRecord.to_json``) as a record."""
+    return ConsentRecord(
+        wa_id=str(data["wa_id"]),
+        purpose=ConsentPurpose(data["purpose"]),
+        granted=bool(data["granted"]),
+        source=ConsentSource(data["source"]),
+        at=float(data["at"]),
+    )

@@ -30,6 +30,9 @@ log = logging.getLogger("inbox.client.sync")
 BATCH_SIZE = 500
 WIPE_EVENT = "wipe"  # docs/protocol.md, "Remote wipe"
 HISTORY_SYNCED = "history_synced"  # meta key: the first full catch-up has completed
+# meta key: feed seqs up to this were applied before a schema migration replayed the feed;
+# wipe events among them were judged then and are not acted on again (cache._migrate).
+WIPE_FLOOR = "wipe_floor"
 
 
 class _WipeSeen(Exception):
@@ -46,6 +49,9 @@ def summary_of(changes: AppliedChanges) -> ChangeSummary:
         conversation_ids=changes.conversation_ids,
         message_ids=changes.message_ids,
         client_ids=changes.client_ids,
+        patient_ids=changes.patient_ids,
+        appointment_ids=changes.appointment_ids,
+        consent_wa_ids=changes.consent_wa_ids,
     )
 
 
@@ -84,6 +90,7 @@ class SyncEngine:
         # Set once this cache has completed a full catch-up; until then the feed it reads is
         # history from before it existed, and wipe events in it are not for it.
         self._history_synced = False
+        self._wipe_floor = 0
 
     @property
     def state(self) -> ConnectionState:
@@ -143,6 +150,8 @@ class SyncEngine:
         self._cursor = after
         if not self._history_synced:
             self._history_synced = await self._cache.get_meta(HISTORY_SYNCED) == "1"
+        floor = await self._cache.get_meta(WIPE_FLOOR)
+        self._wipe_floor = int(floor) if floor and floor.isdigit() else 0
         applied = 0
         while True:
             page = await self._api.sync(after, self._batch_size)
@@ -163,7 +172,7 @@ class SyncEngine:
     async def _apply(self, events: Sequence[FeedEvent], cursor: int) -> None:
         for event in events:
             if event.type == WIPE_EVENT and self._wipe_applies is not None:
-                if not self._history_synced:
+                if not self._history_synced or event.seq <= self._wipe_floor:
                     log.info("wipe event seq=%d predates this cache; ignored", event.seq)
                 elif self._wipe_applies(event):
                     # Nothing more is written to a cache that is about to be erased.

@@ -67,9 +67,15 @@ class MessageRecord:
     error_code: int | None = None
     error_title: str | None = None
     author_id: int | None = None
+    # Optional extras (older feeds and caches lack them): the quoted message, reactions,
+    # and the file name of a document.
+    reply_to_id: int | None = None
+    reactions: tuple[str, ...] = ()
+    filename: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["reactions"] = list(self.reactions)
         data["direction"] = self.direction.value
         data["status"] = self.status.value
         return data
@@ -89,4 +95,7 @@ class MessageRecord:
             error_code=data.get("error_code"),
             error_title=data.get("error_title"),
             author_id=data.get("author_id"),
+            reply_to_id=(int(data["reply_to_id"]) if data.get("reply_to_id") is not None else None),
+            reactions=tuple(str(r) for r in data.get("reactions") or ()),
+            filename=(str(data["filename"]) if data.get("filename") is not None else None),
         )

@@ -8,11 +8,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
-from uuid import UUID
+from typing import Annotated, Any
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
@@ -22,19 +21,31 @@ from inbox_app.whatsapp import signature
 from inbox_app.whatsapp.graph import GraphClient
 from inbox_app.whatsapp.webhook import WebhookFormatError, parse_envelope
 
-from .auth import Accounts, InvalidCredentials, StaffUser, Throttled
+from . import api_models, routes_admin, routes_conversations, routes_media, routes_messages
+from .access import (
+    WIPED_MESSAGE,
+    SignedIn,
+    bearer,
+    client_address,
+    install_problem_handler,
+    require_conversation,
+)
+from .audit import Action, AuditLog
+from .auth import Accounts, InvalidCredentials, Throttled, Wiped
+from .commands import claimed_by_other
 from .db import Database
-from .feed import FeedNotifier
+from .feed import FeedNotifier, as_json, event_stream, visible_events
 from .ingest import GroupCommitter
 from .outbox import OutboxWorker
+from .outgoing import SendBody
+from .presence import PresenceHub
 from .settings import RelaySettings
 from .store import NotFound, Store, WindowClosed
+from .teams import Claimed
 
 log = logging.getLogger("inbox.relay.app")
 
 MAX_WEBHOOK_BYTES = 3 * 1024 * 1024
-HEARTBEAT_SECONDS = 15.0
-SSE_BATCH = 500
 
 
 class ApiError(Exception):
@@ -46,12 +57,6 @@ class ApiError(Exception):
 class LoginBody(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
-
-
-class SendBody(BaseModel):
-    client_id: UUID
-    type: Literal["text"] = "text"
-    text: str = Field(min_length=1, max_length=4096)
 
 
 class Relay:
@@ -68,6 +73,7 @@ class Relay:
             max_seconds=settings.token_max_seconds,
         )
         self.notifier = FeedNotifier()
+        self.presence = PresenceHub()
         self.worker: OutboxWorker | None = None
         self.ingest = GroupCommitter(self.store, on_commit=self.committed)
         self.graph: GraphClient | None = None
@@ -90,20 +96,8 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-async def current_user(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> StaffUser:
-    """The signed-in staff member behind the bearer token (401 otherwise)."""
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise ApiError(401, "unauthorized", "Sign in required.")
-    relay: Relay = request.app.state.relay
-    user = await to_thread.run_sync(relay.accounts.authenticate, authorization[7:].strip())
-    if user is None:
-        raise ApiError(401, "unauthorized", "Your session has ended; please sign in again.")
-    return user
-
-
-User = Annotated[StaffUser, Depends(current_user)]
+# One definition of 'signed in' for every route (remote wipe included): access.signed_in.
+User = SignedIn
 
 
 def create_app(settings: RelaySettings) -> FastAPI:
@@ -136,7 +130,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
                 await relay.worker.stop()
             if relay.graph is not None:
                 await relay.graph.aclose()
-            relay.db.dispose()
+            await to_thread.run_sync(relay.db.dispose)
 
     app = FastAPI(title="Praxis Inbox relay", version="1", lifespan=lifespan)
     app.state.relay = relay
@@ -182,7 +176,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
             return PlainTextResponse("Invalid signature", status_code=403)
         try:
             batch = parse_envelope(json.loads(body))
-        except (ValueError, WebhookFormatError):
+        except (ValueError, RecursionError, WebhookFormatError):
             # Signed by Meta but not an envelope: a retry would not help; keep nothing.
             log.warning("signed webhook that is not an envelope (%d bytes)", len(body))
             return PlainTextResponse("Not a webhook envelope", status_code=400)
@@ -200,12 +194,19 @@ def create_app(settings: RelaySettings) -> FastAPI:
         return JSONResponse({"ok": True})
 
     # -- auth --------------------------------------------------------------------------
-    @app.post("/v1/auth/login")
-    async def login(body: LoginBody) -> dict[str, Any]:
+    @app.post("/v1/auth/login", response_model=api_models.LoginResult)
+    async def login(body: LoginBody, request: Request) -> dict[str, Any]:
         try:
             token, user = await to_thread.run_sync(
-                relay.accounts.login, body.username, body.password
+                lambda: relay.accounts.login(
+                    body.username,
+                    body.password,
+                    address=client_address(request),
+                    device_id=request.headers.get("x-inbox-device"),
+                )
             )
+        except Wiped:
+            raise ApiError(401, "wiped", WIPED_MESSAGE) from None
         except InvalidCredentials:
             raise ApiError(401, "invalid_credentials", "Invalid username or password.") from None
         except Throttled:
@@ -214,39 +215,35 @@ def create_app(settings: RelaySettings) -> FastAPI:
             ) from None
         return {"token": token, "user": user.to_json()}
 
-    @app.post("/v1/auth/logout")
+    @app.post("/v1/auth/logout", response_model=api_models.Ok)
     async def logout(
-        user: User, authorization: Annotated[str | None, Header()] = None
+        user: User, request: Request, authorization: Annotated[str | None, Header()] = None
     ) -> dict[str, bool]:
         assert authorization is not None
-        await to_thread.run_sync(relay.accounts.logout, authorization[7:].strip())
+        await to_thread.run_sync(
+            lambda: relay.accounts.logout(
+                authorization[7:].strip(), user_id=user.id, address=client_address(request)
+            )
+        )
+        relay.notifier.notify()  # this session's live streams end at their next check
         return {"ok": True}
 
-    @app.get("/v1/me")
+    @app.get("/v1/me", response_model=api_models.UserInfo)
     async def me(user: User) -> dict[str, Any]:
         return user.to_json()
 
-    # -- feed --------------------------------------------------------------------------
-    def visible(user: StaffUser, rows: list[Any]) -> list[dict[str, Any]]:
-        # Admins manage the system but see no patient content by default.
-        allowed = user.role in PATIENT_CONTENT_ROLES
-        return [
-            {"seq": r.seq, "type": r.type, "data": json.loads(r.data)}
-            for r in rows
-            if allowed or r.type not in ("conversation", "message")
-        ]
-
-    @app.get("/v1/sync")
+    # -- feed (filtered per user on the relay: feed.py, teams.py) ----------------------
+    @app.get("/v1/sync", response_model=api_models.SyncPage)
     async def sync(
         user: User,
         after: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> dict[str, Any]:
-        rows = await to_thread.run_sync(relay.store.events_after, after, limit + 1)
+        rows = await to_thread.run_sync(visible_events, relay.db, user, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         return {
-            "events": visible(user, rows),
+            "events": as_json(rows),
             "next": rows[-1].seq if rows else after,
             "more": more,
         }
@@ -257,57 +254,68 @@ def create_app(settings: RelaySettings) -> FastAPI:
         user: User,
         after: Annotated[int | None, Query(ge=0)] = None,
         last_event_id: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
     ) -> StreamingResponse:
         cursor = after or 0
         if last_event_id and last_event_id.isdigit():
             cursor = int(last_event_id)
-
-        async def stream() -> AsyncIterator[str]:
-            position = cursor
-            yield "retry: 2000\n\n"
-            while True:
-                waiter = relay.notifier.waiter()
-                rows = await to_thread.run_sync(relay.store.events_after, position, SSE_BATCH)
-                if rows:
-                    position = rows[-1].seq
-                    for ev in visible(user, rows):
-                        yield (
-                            f"id: {ev['seq']}\nevent: {ev['type']}\n"
-                            f"data: {json.dumps(ev, separators=(',', ':'))}\n\n"
-                        )
-                    continue
-                try:
-                    await asyncio.wait_for(waiter.wait(), timeout=HEARTBEAT_SECONDS)
-                except TimeoutError:
-                    if await request.is_disconnected():
-                        return
-                    yield ": ping\n\n"
+        stream = event_stream(
+            db=relay.db,
+            accounts=relay.accounts,
+            notifier=relay.notifier,
+            presence=relay.presence,
+            user=user,
+            token=bearer(authorization) or "",
+            cursor=cursor,
+            is_disconnected=request.is_disconnected,
+        )
 
         return StreamingResponse(
-            stream(),
+            stream,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
     # -- commands ----------------------------------------------------------------------
-    @app.post("/v1/conversations/{conversation_id}/messages", status_code=202)
-    async def send_message(conversation_id: int, body: SendBody, user: User) -> JSONResponse:
+    @app.post(
+        "/v1/conversations/{conversation_id}/messages",
+        status_code=202,
+        responses={
+            200: {"model": api_models.MessageResult, "description": "a repeated client_id"},
+            202: {"model": api_models.MessageResult},
+            404: {"model": api_models.ErrorBody},
+            409: {"model": api_models.ErrorBody, "description": "claimed by a colleague"},
+            422: {"model": api_models.ErrorBody},
+        },
+    )
+    async def send_message(
+        conversation_id: int, body: SendBody, user: User, request: Request
+    ) -> JSONResponse:
         if user.role not in PATIENT_CONTENT_ROLES:
             raise ApiError(403, "forbidden", "Your role may not write to patients.")
-        text = body.text.strip()
-        if not text:
-            raise ApiError(422, "invalid_request", "The message is empty.")
+        await require_conversation(request, user, conversation_id)
+        # Every send type, checked against WhatsApp's limits first (routes_messages.py).
+        plan = await routes_messages.prepare_send(request, conversation_id, body)
         try:
             record, created = await to_thread.run_sync(
                 lambda: relay.store.create_outgoing_text(
                     conversation_id=conversation_id,
                     client_id=str(body.client_id),
-                    text=text,
+                    text=plan.prepared.text,
                     author_id=user.id,
+                    type=plan.prepared.type,
+                    details=plan.prepared.details,
+                    reply_to=plan.reply_to,
+                    template=plan.prepared.is_template,
+                    on_insert=plan.on_insert,
                 )
             )
+            if not created:
+                plan.cleanup()
         except NotFound:
             raise ApiError(404, "not_found", "No such conversation.") from None
+        except Claimed as exc:
+            raise await to_thread.run_sync(claimed_by_other, relay.db, exc) from None
         except WindowClosed:
             raise ApiError(
                 422,
@@ -315,9 +323,23 @@ def create_app(settings: RelaySettings) -> FastAPI:
                 "The 24-hour window is closed: only an approved template may be sent.",
             ) from None
         if created:
+            await to_thread.run_sync(
+                lambda: AuditLog(relay.db).record(
+                    Action.SEND,
+                    user_id=user.id,
+                    conversation_id=conversation_id,
+                    detail={"message_id": record.id},
+                    address=client_address(request),
+                )
+            )
             relay.committed()
             if relay.worker is not None:
                 relay.worker.wake()
         return JSONResponse({"message": record.to_json()}, status_code=202 if created else 200)
 
+    install_problem_handler(app)
+    app.include_router(routes_conversations.router)
+    app.include_router(routes_admin.router)
+    app.include_router(routes_media.router)
+    app.include_router(routes_messages.router)
     return app

@@ -9,18 +9,25 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 
 from inbox_app.domain.roles import Role
 
-from .db import Database, login_failures, tokens, users
+from . import audit
+from .audit import Action
+from .db import Database, login_failures, tokens, users, wipe_orders
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the user does not exist, so both failures take the same time.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 
-MAX_FAILURES = 10
+MAX_FAILURES = 10  # per user name in FAILURE_WINDOW
+MAX_ADDRESS_FAILURES = 30  # per client address in FAILURE_WINDOW (one guesser, many names)
 FAILURE_WINDOW = 300.0
+
+
+class Wiped(Exception):
+    """An admin ordered this user's or device's desktop cache erased (remote wipe)."""
 
 
 class InvalidCredentials(Exception):
@@ -32,6 +39,10 @@ class Throttled(Exception):
 
 
 class UserExists(Exception):
+    pass
+
+
+class UnknownUser(Exception):
     pass
 
 
@@ -62,7 +73,13 @@ class Accounts:
         self.max_seconds = max_seconds
 
     def add_user(
-        self, username: str, password: str, role: Role, display_name: str | None = None
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        display_name: str | None = None,
+        *,
+        actor_id: int | None = None,
     ) -> StaffUser:
         if len(password) < 8:
             raise ValueError("password must have at least 8 characters")
@@ -81,21 +98,50 @@ class Accounts:
             )
             pk = result.inserted_primary_key
             assert pk is not None
+            audit.record(
+                conn,
+                Action.USER_CREATED,
+                user_id=actor_id,
+                detail={"target_user_id": int(pk[0]), "role": role.value},
+            )
             return StaffUser(int(pk[0]), username, display_name or username, role)
 
-    def login(self, username: str, password: str) -> tuple[str, StaffUser]:
+    def login(
+        self,
+        username: str,
+        password: str,
+        *,
+        address: str | None = None,
+        device_id: str | None = None,
+    ) -> tuple[str, StaffUser]:
         now = time.time()
+        recent = login_failures.c.at > now - FAILURE_WINDOW
         with self.db.read() as conn:
             failures = conn.execute(
                 select(func.count())
                 .select_from(login_failures)
-                .where(
-                    login_failures.c.username == username,
-                    login_failures.c.at > now - FAILURE_WINDOW,
-                )
+                .where(login_failures.c.username == username, recent)
             ).scalar_one()
+            from_address = 0
+            if address:
+                from_address = conn.execute(
+                    select(func.count())
+                    .select_from(login_failures)
+                    .where(login_failures.c.address == address, recent)
+                ).scalar_one()
             row = conn.execute(select(users).where(users.c.username == username)).one_or_none()
-        if failures >= MAX_FAILURES:
+        user_id = row.id if row is not None else None
+        if failures >= MAX_FAILURES or from_address >= MAX_ADDRESS_FAILURES:
+            with self.db.write() as conn:
+                audit.record(
+                    conn,
+                    Action.SIGN_IN_FAILED,
+                    user_id=user_id,
+                    username=username,
+                    detail={"reason": "throttled"},
+                    address=address,
+                    now=now,
+                )
             raise Throttled()
         try:
             _HASHER.verify(row.password_hash if row is not None else _DUMMY_HASH, password)
@@ -104,8 +150,23 @@ class Accounts:
             ok = False
         if not ok or row is None:
             with self.db.write() as conn:
-                conn.execute(login_failures.insert().values(username=username[:64], at=now))
+                conn.execute(
+                    login_failures.insert().values(
+                        username=username[:64], at=now, address=address[:64] if address else None
+                    )
+                )
+                audit.record(
+                    conn,
+                    Action.SIGN_IN_FAILED,
+                    user_id=user_id,
+                    username=username,
+                    detail={"reason": "invalid_credentials"},
+                    address=address,
+                    now=now,
+                )
             raise InvalidCredentials()
+        if self.wipe_ordered(row.id, device_id):
+            raise Wiped()  # the right password, but this desktop must erase its cache first
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
             conn.execute(delete(login_failures).where(login_failures.c.username == username))
@@ -113,10 +174,14 @@ class Accounts:
                 tokens.insert().values(
                     token_hash=_token_hash(token),
                     user_id=row.id,
+                    device_id=device_id[:64] if device_id else None,
                     created_at=now,
                     last_used_at=now,
                     revoked=False,
                 )
+            )
+            audit.record(
+                conn, Action.SIGN_IN, user_id=row.id, username=username, address=address, now=now
             )
         return token, StaffUser(row.id, row.username, row.display_name, Role(row.role))
 
@@ -151,8 +216,135 @@ class Accounts:
                 )
         return StaffUser(row.id, row.username, row.display_name, Role(row.role))
 
-    def logout(self, token: str) -> None:
+    def logout(self, token: str, *, user_id: int | None = None, address: str | None = None) -> None:
         with self.db.write() as conn:
             conn.execute(
                 update(tokens).where(tokens.c.token_hash == _token_hash(token)).values(revoked=True)
             )
+            audit.record(conn, Action.SIGN_OUT, user_id=user_id, address=address)
+
+    # -- administration (admin API and CLI) ---------------------------------------------
+    def users(self) -> list[dict[str, object]]:
+        with self.db.read() as conn:
+            rows = conn.execute(select(users).order_by(users.c.id)).all()
+        return [
+            {
+                **StaffUser(r.id, r.username, r.display_name, Role(r.role)).to_json(),
+                "disabled": bool(r.disabled),
+            }
+            for r in rows
+        ]
+
+    def _user_id(self, conn: Connection, username: str) -> int:
+        user_id = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+        if user_id is None:
+            raise UnknownUser(username)
+        return int(user_id)
+
+    def token_owner(self, token: str) -> int | None:
+        """The user a (possibly revoked or expired) token was issued to."""
+        with self.db.read() as conn:
+            owner = conn.execute(
+                select(tokens.c.user_id).where(tokens.c.token_hash == _token_hash(token))
+            ).scalar_one_or_none()
+        return int(owner) if owner is not None else None
+
+    def wipe_ordered(self, user_id: int, device_id: str | None) -> bool:
+        """Whether an active wipe order covers this user, or this device."""
+        with self.db.read() as conn:
+            query = select(wipe_orders.c.id).where(wipe_orders.c.cleared_at.is_(None))
+            target = wipe_orders.c.user_id == user_id
+            if device_id:
+                target = or_(target, wipe_orders.c.device_id == device_id)
+            return conn.execute(query.where(target).limit(1)).first() is not None
+
+    def order_wipe(
+        self,
+        username: str,
+        *,
+        device_id: str | None = None,
+        actor_id: int | None = None,
+        address: str | None = None,
+    ) -> int:
+        """Order the user's desktops (or one device of theirs) to erase their caches."""
+        with self.db.write() as conn:
+            user_id = self._user_id(conn, username)
+            conn.execute(
+                wipe_orders.insert().values(
+                    user_id=None if device_id else user_id,
+                    device_id=device_id,
+                    created_at=time.time(),
+                )
+            )
+            if not device_id:
+                conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+            audit.record(
+                conn,
+                Action.WIPE_ORDERED,
+                user_id=actor_id,
+                detail={"target_user_id": user_id, "device": bool(device_id)},
+                address=address,
+            )
+            return user_id
+
+    def clear_wipes(
+        self, username: str, *, actor_id: int | None = None, address: str | None = None
+    ) -> int:
+        """End the user's wipe orders, so they can sign in again (to an empty cache)."""
+        with self.db.write() as conn:
+            user_id = self._user_id(conn, username)
+            devices = select(tokens.c.device_id).where(tokens.c.user_id == user_id)
+            conn.execute(
+                update(wipe_orders)
+                .where(
+                    wipe_orders.c.cleared_at.is_(None),
+                    or_(wipe_orders.c.user_id == user_id, wipe_orders.c.device_id.in_(devices)),
+                )
+                .values(cleared_at=time.time())
+            )
+            audit.record(
+                conn,
+                Action.WIPE_CLEARED,
+                user_id=actor_id,
+                detail={"target_user_id": user_id},
+                address=address,
+            )
+            return user_id
+
+    def disable(
+        self, username: str, *, actor_id: int | None = None, address: str | None = None
+    ) -> int:
+        """Disable a user and revoke all its tokens (its live streams end at their next check)."""
+        with self.db.write() as conn:
+            user_id = self._user_id(conn, username)
+            conn.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+            conn.execute(update(tokens).where(tokens.c.user_id == user_id).values(revoked=True))
+            audit.record(
+                conn,
+                Action.USER_DISABLED,
+                user_id=actor_id,
+                detail={"target_user_id": user_id},
+                address=address,
+            )
+            return user_id
+
+    def set_role(
+        self,
+        username: str,
+        role: Role,
+        *,
+        actor_id: int | None = None,
+        address: str | None = None,
+    ) -> int:
+        with self.db.write() as conn:
+            user_id = self._user_id(conn, username)
+            old = conn.execute(select(users.c.role).where(users.c.id == user_id)).scalar_one()
+            conn.execute(update(users).where(users.c.id == user_id).values(role=role.value))
+            audit.record(
+                conn,
+                Action.ROLE_CHANGED,
+                user_id=actor_id,
+                detail={"target_user_id": user_id, "from": old, "to": role.value},
+                address=address,
+            )
+            return user_id

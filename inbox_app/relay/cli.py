@@ -9,6 +9,7 @@ from pathlib import Path
 
 from inbox_app.domain.roles import Role
 
+from .cli_collab import add_commands as add_collab_commands
 from .settings import ConfigError, RelaySettings
 
 
@@ -131,6 +132,33 @@ def _restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from .db import Database
+    from .importer import load_fhir, parse_csv
+    from .patients import Registry
+    from .store import Store
+
+    if args.format == "fhir":
+        batch = load_fhir(args.source)
+    else:
+        batch = parse_csv(Path(args.source).read_text(encoding="utf-8-sig"))
+    db = Database(RelaySettings.from_env().database_url)
+    try:
+        db.create_schema()
+        counts = Registry(Store(db)).upsert(batch.patients, batch.appointments)
+    finally:
+        db.dispose()
+    problems = batch.problems + counts.problems
+    print(
+        f"imported {len(batch.patients)} patients and {len(batch.appointments)} appointments: "
+        f"{counts.created} new, {counts.updated} changed, {counts.unchanged} unchanged"
+    )
+    for problem in problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    # 1: the rest was imported, but something was skipped and needs a look.
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inbox-relay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=[r.value for r in Role])
     add.add_argument("--display-name")
     add.set_defaults(func=_user_add)
+    add_collab_commands(sub, user_sub)  # user disable|role, team add|member, audit verify|export
+    imp = sub.add_parser("import", help="import patients and appointments")
+    imp_sub = imp.add_subparsers(dest="format", required=True)
+    fhir = imp_sub.add_parser("fhir", help="a FHIR R4 bundle file or a FHIR server search URL")
+    fhir.add_argument("source", metavar="FILE_OR_URL")
+    fhir.set_defaults(func=_import)
+    csv_cmd = imp_sub.add_parser("csv", help="a CSV file (columns: see docs/operations.md)")
+    csv_cmd.add_argument("source", metavar="FILE")
+    csv_cmd.set_defaults(func=_import)
+
     bak = sub.add_parser(
         "backup", help="encrypted online backup (passphrase from INBOX_BACKUP_PASSPHRASE or stdin)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,6 +58,8 @@ tokens = Table(
     Column("created_at", Float, nullable=False),
     Column("last_used_at", Float, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+    # The desktop installation that signed in (X-Inbox-Device), for device wipes.
+    Column("device_id", String(64)),
 )
 
 login_failures = Table(
@@ -65,6 +68,8 @@ login_failures = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, index=True),
     Column("at", Float, nullable=False),
+    # The client address, for throttling per address besides per user.
+    Column("address", String(64), index=True),
 )
 
 conversations = Table(
@@ -77,6 +82,14 @@ conversations = Table(
     Column("last_message_preview", Text, nullable=False, default=""),
     Column("last_inbound_at", Float),
     Column("unread", Integer, nullable=False, default=0),
+    # Teamwork (see teams.py, commands.py): who may see it, who works on it.
+    Column("team_id", Id),
+    Column("assignee_id", Id),
+    Column("claimed_by", Id),
+    Column("claim_expires_at", Float),
+    Column("status", String(16), nullable=False, default="open", server_default="open"),
+    Column("snoozed_until", Float),
+    Column("labels", Text, nullable=False, default="[]", server_default="[]"),
 )
 
 messages = Table(
@@ -96,6 +109,14 @@ messages = Table(
     Column("error_title", Text),
     Column("author_id", Id, ForeignKey("users.id")),
     Column("raw", Text),
+    # WhatsApp detail (0002_whatsapp): the wamid replied to, domain fields as JSON (media,
+    # location, contacts, interactive replies, referral, system changes), reactions by
+    # sender, and when the patient edited or deleted the message.
+    Column("reply_to", String(256)),
+    Column("details", Text),
+    Column("reactions", Text),
+    Column("edited_at", Float),
+    Column("deleted_at", Float),
     Index("ix_messages_conversation_ts", "conversation_id", "timestamp", "id"),
 )
 
@@ -135,6 +156,247 @@ events = Table(
     Column("entity_id", Id, nullable=False),
     Column("data", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # Who may receive it (feed.py): the conversation it belongs to, and for personal
+    # events (mentions) the one user it is for.
+    Column("conversation_id", Id),
+    Column("audience_id", Id),
+)
+
+# -- collaboration: teams, commands, notes, audit (teams.py, commands.py, audit.py) -------
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("team_id", Id, ForeignKey("teams.id"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+)
+
+# Conversation commands already applied, keyed by the client's id (idempotent retries).
+commands = Table(
+    "commands",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("conversation_id", Id, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("author_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("mentions", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Append-only, hash-chained (audit.py); never holds message content.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("user_id", Id),
+    Column("username", String(64)),
+    Column("action", String(32), nullable=False),
+    Column("conversation_id", Id),
+    Column("detail", Text, nullable=False),
+    Column("address", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_user_at", "user_id", "at"),
+    Index("ix_audit_conversation", "conversation_id"),
+)
+
+
+# -- WhatsApp (0002_whatsapp): actions on other messages, media, calls, templates ---------
+
+# Reactions, edits and deletions, each once by wamid (I2); kept until their target arrives.
+inbound_actions = Table(
+    "inbound_actions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("wamid", String(256), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # reaction | edit | revoke
+    Column("target_wamid", String(256), nullable=False, index=True),
+    Column("from_id", String(64), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("applied", Boolean, nullable=False, default=False),
+)
+
+# One attachment per message; the media worker moves it pending -> ready | failed.
+media = Table(
+    "media",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False, unique=True),
+    Column("media_id", String(128)),
+    Column("kind", String(16), nullable=False),
+    Column("mime_type", String(128)),
+    Column("declared_sha256", String(128)),
+    Column("filename", String(256)),
+    Column("size", BigInteger),
+    Column("state", String(16), nullable=False),  # pending | ready | failed
+    Column("reason", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("path", String(512)),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_media_due", "state", "next_attempt_at"),
+)
+
+# Call webhooks (signalling only), each (call, event, status) once.
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("call_id", String(256), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("status", String(32), nullable=False, default=""),
+    Column("direction", String(32)),
+    Column("from_id", String(64)),
+    Column("to_id", String(64)),
+    Column("timestamp", Float, nullable=False),
+    Column("duration", Integer),
+    Column("error_code", Integer),
+    Column("conversation_id", Id),
+    UniqueConstraint("call_id", "event", "status", name="uq_call_event"),
+)
+
+# The WABA's message templates, synced from Graph and updated by template webhooks.
+templates = Table(
+    "templates",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("template_id", String(64)),
+    Column("name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("category", String(32)),
+    Column("quality", String(16)),
+    Column("parameter_format", String(16)),
+    Column("components", Text, nullable=False, default="[]"),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("name", "language", name="uq_template_name_language"),
+)
+
+# Marketing opt-outs (user_preferences webhooks): the latest choice per patient.
+user_preferences = Table(
+    "user_preferences",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("wa_id", String(64), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("value", String(16), nullable=False),
+    Column("timestamp", Float, nullable=False),
+    UniqueConstraint("wa_id", "category", name="uq_user_preference"),
+)
+
+# Value-level webhook errors (e.g. 131000), once per distinct delivery content.
+webhook_errors = Table(
+    "webhook_errors",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("code", Integer),
+    Column("title", Text),
+    Column("details", Text),
+    Column("wamids", Text, nullable=False, default="[]"),
+    Column("created_at", Float, nullable=False),
+)
+
+# -- patients and appointments (0002_appointments): imported from FHIR or CSV ----------
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # "<source>|<id>" from the practice system; an import matches on it (idempotent).
+    Column("external_id", String(256), nullable=False, unique=True),
+    Column("family_name", String(128), nullable=False),
+    Column("given_name", String(128), nullable=False),
+    Column("birth_date", String(10)),
+    Column("wa_id", String(64), index=True),
+    Column("language", String(16)),
+    Column("record_number", String(64)),
+    Column("updated_at", Float, nullable=False),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("external_id", String(256), nullable=False, unique=True),
+    Column("patient_id", Id, ForeignKey("patients.id"), nullable=False, index=True),
+    Column("start", Float, nullable=False),
+    Column("end", Float, nullable=False),
+    Column("clinician", String(128)),
+    Column("place", String(128)),
+    Column("reason", String(256)),
+    Column("status", String(16), nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_appointments_start", "start"),
+)
+
+# One row per clinician and schedule unit an active appointment occupies: the primary key
+# makes two overlapping bookings impossible, whatever the race (booking.py).
+slot_locks = Table(
+    "slot_locks",
+    metadata,
+    Column("clinician", String(128), primary_key=True),
+    Column("unit_start", Float, primary_key=True),
+    Column("appointment_id", Id, ForeignKey("appointments.id"), nullable=False, index=True),
+)
+
+# Consent per number and purpose; rows are appended, the latest one counts (consent.py).
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("wa_id", String(64), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_consents_lookup", "wa_id", "purpose", "at"),
+)
+
+# Each reminder (appointment, hours before) at most once, whatever restarts happen.
+reminders = Table(
+    "reminders",
+    metadata,
+    Column("appointment_id", Id, ForeignKey("appointments.id"), primary_key=True),
+    Column("hours_before", Integer, primary_key=True),
+    Column("state", String(16), nullable=False),  # sent | skipped
+    Column("reason", String(64)),
+    Column("at", Float, nullable=False),
+)
+
+
+# Orders to erase a desktop cache: for a user (every device) or one device (docs/protocol.md
+# "Remote wipe"). Active until cleared by an admin.
+wipe_orders = Table(
+    "wipe_orders",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("users.id")),
+    Column("device_id", String(64)),
+    Column("created_at", Float, nullable=False),
+    Column("cleared_at", Float),
 )
 
 
@@ -152,6 +414,9 @@ class Database:
         else:
             self.writer = create_engine(self.url, pool_pre_ping=True, pool_size=10)
             self.reader = self.writer
+        # Connections in use by worker threads; dispose() lets them finish first.
+        self._busy = 0
+        self._idle = threading.Condition()
 
     def _sqlite_engine(self, *, immediate: bool) -> Engine:
         engine = create_engine(
@@ -193,7 +458,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; on PostgreSQL event appends are serialised (see below)."""
-        with self.writer.begin() as conn:
+        with self._in_use(), self.writer.begin() as conn:
             if not self.is_sqlite:
                 # Sequence numbers must become visible in order, or a reader paging
                 # with ?after=SEQ could skip an event committed late; one lock per
@@ -203,10 +468,25 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.reader.connect() as conn:
+        with self._in_use(), self.reader.connect() as conn:
             yield conn
 
-    def dispose(self) -> None:
+    @contextmanager
+    def _in_use(self) -> Iterator[None]:
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def dispose(self, *, wait: float = 5.0) -> None:
+        """Close every connection, after in-flight work (e.g. a cancelled request's thread)
+        has finished: a connection returned to a disposed pool would never be closed."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout=wait)
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()

@@ -12,8 +12,10 @@ from typing import Any
 from anyio import to_thread
 
 from inbox_app.domain.messages import MessageStatus
+from inbox_app.domain.send_errors import Retry, send_error
 from inbox_app.whatsapp.graph import GraphClient, GraphError, GraphUnavailable
 
+from .outgoing import ensure_uploaded, graph_payload
 from .store import Store
 
 log = logging.getLogger("inbox.relay.outbox")
@@ -45,6 +47,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._last_send = 0.0
         self._last_to: dict[str, float] = {}
+        self._paused_until = 0.0  # after 130429: the whole number slows down
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -88,7 +91,7 @@ class OutboxWorker:
 
     async def _pace(self, to: str) -> None:
         now = time.monotonic()
-        wait = max(self._last_send + self.min_interval - now, 0.0)
+        wait = max(self._last_send + self.min_interval - now, self._paused_until - now, 0.0)
         if self.per_recipient_gap:
             last = self._last_to.get(to, -1e9)
             wait = max(wait, last + self.per_recipient_gap - now)
@@ -101,17 +104,32 @@ class OutboxWorker:
         outbox_id, message_id = job["outbox_id"], job["message_id"]
         await self._pace(job["to"])
         try:
-            result = await self.graph.send_text(
-                job["to"], job["text"] or "", callback_data=f"msg:{message_id}"
-            )
+            # Every send type (outgoing.py); files are uploaded first, once.
+            media_id = await ensure_uploaded(self.store, self.graph, job)
+            payload = graph_payload(job, media_id=media_id)
+            payload["biz_opaque_callback_data"] = f"msg:{message_id}"
+            result = await self.graph.send(payload)
         except GraphError as exc:
-            if exc.transient and job["attempts"] < MAX_ATTEMPTS:
-                retry_at = time.time() + backoff_delay(job["attempts"])
+            meaning = send_error(exc.code)
+            throttled = meaning.retry is Retry.THROTTLE
+            limit = MAX_ATTEMPTS * 2 if throttled else MAX_ATTEMPTS
+            if (exc.transient or throttled) and job["attempts"] < limit:
+                delay = backoff_delay(job["attempts"])
+                if exc.code == 131056:  # this patient gets too many: pause only them
+                    self._last_to[job["to"]] = time.monotonic() + delay
+                elif throttled:  # the number's throughput: slow everything down
+                    self._paused_until = time.monotonic() + delay
+                retry_at = time.time() + delay
                 await self._settle(outbox_id, message_id, None, exc.code, exc.message, retry_at)
             else:
                 log.info("message %s failed with code %s", message_id, exc.code)
                 await self._settle(
-                    outbox_id, message_id, MessageStatus.FAILED, exc.code, exc.message, None
+                    outbox_id,
+                    message_id,
+                    MessageStatus.FAILED,
+                    exc.code,
+                    meaning.reason("en"),
+                    None,
                 )
             return
         except GraphUnavailable as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,9 +18,13 @@ from inbox_app.domain.messages import (
     advance_status,
 )
 from inbox_app.domain.phone import display_phone
+from inbox_app.domain.send_errors import staff_reason
 from inbox_app.whatsapp.webhook import InboundMessage, StatusUpdate, WebhookBatch
 
 from .db import Database, conversations, events, messages, outbox, status_receipts
+from .inbound import message_extras, preview_of, store_messages, store_side_events
+from .pgnotify import notify_feed
+from .teams import Claimed, active_claim, renewed_claim, teamwork_state
 
 PREVIEW_CHARS = 120
 INTERRUPTED = "Send interrupted; check with the patient before resending."
@@ -88,46 +93,69 @@ class Store:
         self.db = db
 
     # -- events ------------------------------------------------------------------------
-    def _append(self, conn: Connection, kind: str, entity_id: int, data: dict[str, Any]) -> int:
+    def _append(
+        self,
+        conn: Connection,
+        kind: str,
+        entity_id: int,
+        data: dict[str, Any],
+        *,
+        audience_id: int | None = None,
+    ) -> int:
+        # The conversation an event belongs to decides who receives it (feed.py).
+        conversation_id = entity_id if kind == "conversation" else data.get("conversation_id")
         result = conn.execute(
             events.insert().values(
                 type=kind,
                 entity_id=entity_id,
                 data=json.dumps(data, separators=(",", ":")),
                 created_at=time.time(),
+                conversation_id=conversation_id,
+                audience_id=audience_id,
             )
         )
         pk = result.inserted_primary_key
         assert pk is not None
+        if not self.db.is_sqlite:
+            notify_feed(conn)
         return int(pk[0])
 
     def _emit_conversation(self, conn: Connection, conversation_id: int) -> None:
         row = conn.execute(select(conversations).where(conversations.c.id == conversation_id)).one()
-        self._append(conn, "conversation", conversation_id, conversation_record(row).to_json())
+        data = {**conversation_record(row).to_json(), **teamwork_state(conn, row)}
+        self._append(conn, "conversation", conversation_id, data)
 
     def _emit_message(self, conn: Connection, message_id: int) -> MessageRecord:
         row = conn.execute(select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)).one()
         record = message_record(row)
-        self._append(conn, "message", message_id, record.to_json())
+        # WhatsApp detail (media, reply, reactions, edits …) rides along as extra fields.
+        self._append(conn, "message", message_id, {**record.to_json(), **message_extras(conn, row)})
         return record
 
     # -- inbound -----------------------------------------------------------------------
     def _conversation_for(self, conn: Connection, msg: InboundMessage) -> int:
-        name = msg.contact_name or display_phone(msg.from_id) or msg.from_id
-        conn.execute(
-            self.db.insert_ignore(conversations).values(
-                wa_id=msg.from_id,
-                display_name=name,
-                last_message_at=msg.timestamp,
-                last_message_preview="",
-                unread=0,
-            )
-        )
+        # Look up first: nearly every message belongs to a known conversation (one query).
         row = conn.execute(
             select(conversations.c.id, conversations.c.display_name).where(
                 conversations.c.wa_id == msg.from_id
             )
-        ).one()
+        ).one_or_none()
+        if row is None:
+            name = msg.contact_name or display_phone(msg.from_id) or msg.from_id
+            conn.execute(
+                self.db.insert_ignore(conversations).values(
+                    wa_id=msg.from_id,
+                    display_name=name,
+                    last_message_at=msg.timestamp,
+                    last_message_preview="",
+                    unread=0,
+                )
+            )
+            row = conn.execute(
+                select(conversations.c.id, conversations.c.display_name).where(
+                    conversations.c.wa_id == msg.from_id
+                )
+            ).one()
         if msg.contact_name and row.display_name != msg.contact_name:
             conn.execute(
                 update(conversations)
@@ -150,52 +178,13 @@ class Store:
 
     def _ingest_into(self, conn: Connection, batch: WebhookBatch, now: float) -> IngestResult:
         result = IngestResult()
-        touched: set[int] = set()
-        for msg in batch.messages:
-            conversation_id = self._conversation_for(conn, msg)
-            timestamp = msg.timestamp or now
-            inserted = conn.execute(
-                self.db.insert_ignore(messages).values(
-                    conversation_id=conversation_id,
-                    direction=Direction.INBOUND.value,
-                    type=msg.type,
-                    text=msg.text,
-                    status=MessageStatus.RECEIVED.value,
-                    timestamp=timestamp,
-                    wamid=msg.wamid,
-                    raw=json.dumps(msg.raw, separators=(",", ":")),
-                )
-            )
-            if inserted.rowcount == 0:
-                result.duplicate_messages += 1
-                continue
-            message_id = conn.execute(
-                select(messages.c.id).where(messages.c.wamid == msg.wamid)
-            ).scalar_one()
-            preview = (msg.text or f"[{msg.type}]")[:PREVIEW_CHARS]
-            latest = (
-                func.max(conversations.c.last_message_at, timestamp)
-                if self.db.is_sqlite
-                else func.greatest(conversations.c.last_message_at, timestamp)
-            )
-            conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id)
-                .values(
-                    last_message_at=latest,
-                    last_message_preview=preview,
-                    last_inbound_at=timestamp,
-                    unread=conversations.c.unread + 1,
-                )
-            )
-            self._emit_message(conn, message_id)
-            touched.add(conversation_id)
-            result.stored_messages += 1
-            result.events += 1
+        # Every message type, and reactions/edits/deletions applied to their targets.
+        touched = store_messages(self, conn, batch, now, result)
         for status in batch.statuses:
             if self._apply_status(conn, status):
                 result.applied_statuses += 1
                 result.events += 1
+        store_side_events(self, conn, batch, now, result)
         for conversation_id in touched:
             self._emit_conversation(conn, conversation_id)
             result.events += 1
@@ -251,7 +240,9 @@ class Store:
                 continue
             candidate = advance_status(new, mapped)
             if candidate != new and mapped == MessageStatus.FAILED:
-                error_code, error_title = st.error_code, st.error_title
+                # Staff read why in their words (domain/send_errors.py), not Meta's title.
+                error_code = st.error_code
+                error_title = staff_reason(st.error_code) if st.error_code else st.error_title
             new = candidate
         if new == current:
             return False
@@ -268,11 +259,20 @@ class Store:
         *,
         conversation_id: int,
         client_id: str,
-        text: str,
+        text: str | None,
         author_id: int,
         now: float | None = None,
+        type: str = "text",
+        details: dict[str, Any] | None = None,
+        reply_to: str | None = None,
+        template: bool = False,
+        on_insert: Callable[[Connection, int], None] | None = None,
     ) -> tuple[MessageRecord, bool]:
-        """Store a staff message and enqueue it; returns (message, created)."""
+        """Store a staff message and enqueue it; returns (message, created).
+
+        ``type``/``details``/``reply_to`` carry what routes_messages prepared (media,
+        buttons, lists, templates, reactions); ``on_insert`` runs in the same transaction.
+        """
         now = time.time() if now is None else now
         with self.db.write() as conn:
             existing = conn.execute(
@@ -285,23 +285,31 @@ class Store:
             ).one_or_none()
             if conv is None:
                 raise NotFound("conversation")
-            if window_remaining(conv.last_inbound_at, now) <= 0:
+            # Outside the 24-hour window only an approved template may go out.
+            if not template and window_remaining(conv.last_inbound_at, now) <= 0:
                 raise WindowClosed()
+            holder = active_claim(conv, now)
+            if holder is not None and holder != author_id:
+                raise Claimed(holder)
             result = conn.execute(
                 messages.insert().values(
                     conversation_id=conversation_id,
                     direction=Direction.OUTBOUND.value,
-                    type="text",
+                    type=type,
                     text=text,
                     status=MessageStatus.QUEUED.value,
                     timestamp=now,
                     client_id=client_id,
                     author_id=author_id,
+                    details=json.dumps(details, separators=(",", ":")) if details else None,
+                    reply_to=reply_to,
                 )
             )
             pk = result.inserted_primary_key
             assert pk is not None
             message_id = int(pk[0])
+            if on_insert is not None:
+                on_insert(conn, message_id)
             conn.execute(
                 outbox.insert().values(
                     message_id=message_id, state="pending", attempts=0, next_attempt_at=now
@@ -312,8 +320,10 @@ class Store:
                 .where(conversations.c.id == conversation_id)
                 .values(
                     last_message_at=now,
-                    last_message_preview=text[:PREVIEW_CHARS],
+                    last_message_preview=preview_of(type, text),
                     unread=0,
+                    # Sending is activity: the sender's own claim is renewed.
+                    **renewed_claim(conv, author_id, now),
                 )
             )
             record = self._emit_message(conn, message_id)
@@ -342,7 +352,14 @@ class Store:
                     .values(state="inflight", claimed_at=now, attempts=row.attempts + 1)
                 )
                 msg = conn.execute(
-                    select(messages.c.id, messages.c.text, messages.c.type, conversations.c.wa_id)
+                    select(
+                        messages.c.id,
+                        messages.c.text,
+                        messages.c.type,
+                        messages.c.details,
+                        messages.c.reply_to,
+                        conversations.c.wa_id,
+                    )
                     .join(conversations, conversations.c.id == messages.c.conversation_id)
                     .where(messages.c.id == row.message_id)
                 ).one()
@@ -359,6 +376,8 @@ class Store:
                         "to": msg.wa_id,
                         "type": msg.type,
                         "text": msg.text,
+                        "details": json.loads(msg.details) if msg.details else {},
+                        "reply_to": msg.reply_to,
                         "attempts": row.attempts + 1,
                     }
                 )
@@ -417,9 +436,16 @@ class Store:
                 .values(state="done", last_error=error_title)
             )
             assert final_status is not None
+            # Only a message still on its way is settled here: status webhooks may already
+            # have moved an ambiguous send forward (its callback tag found it).
             conn.execute(
                 update(messages)
-                .where(messages.c.id == message_id)
+                .where(
+                    messages.c.id == message_id,
+                    messages.c.status.in_(
+                        (MessageStatus.QUEUED.value, MessageStatus.SENDING.value)
+                    ),
+                )
                 .values(status=final_status.value, error_code=error_code, error_title=error_title)
             )
             self._emit_message(conn, message_id)

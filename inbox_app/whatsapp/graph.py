@@ -1,4 +1,4 @@
-"""Async client for the Graph API calls the relay makes (send messages)."""
+"""Async client for the Graph API calls the relay makes: send, media, templates, read marks."""
 
 from __future__ import annotations
 
@@ -43,6 +43,24 @@ class SendResult:
     wa_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """``GET /{media-id}``: a download URL valid for about five minutes."""
+
+    url: str
+    mime_type: str | None
+    sha256_hex: str | None
+    file_size: int | None
+
+
+class MediaTooLarge(Exception):
+    """The download exceeded the size limit for its type (nothing kept)."""
+
+
+class MediaUrlExpired(Exception):
+    """The download URL no longer works; fetch a fresh one with ``media_info``."""
+
+
 class GraphClient:
     def __init__(
         self,
@@ -54,6 +72,7 @@ class GraphClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._phone_number_id = phone_number_id
+        self._token = access_token
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {access_token}"},
@@ -108,3 +127,113 @@ class GraphClient:
         if callback_data:
             payload["biz_opaque_callback_data"] = callback_data
         return await self.send(payload)
+
+    # -- shared plumbing ---------------------------------------------------------------
+    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        """One Graph call; raises GraphError / GraphUnavailable like ``send``."""
+        try:
+            response = await self._client.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise GraphUnavailable(type(exc).__name__, ambiguous=False) from None
+        except httpx.TransportError as exc:
+            raise GraphUnavailable(type(exc).__name__, ambiguous=True) from None
+        data: Any
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code >= 400:
+            error = data.get("error") if isinstance(data, dict) else None
+            code = error.get("code") if isinstance(error, dict) else None
+            message = error.get("message") if isinstance(error, dict) else None
+            raise GraphError(
+                http_status=response.status_code,
+                code=code if isinstance(code, int) else None,
+                message=message if isinstance(message, str) else response.reason_phrase,
+            )
+        return data
+
+    # -- read receipts and typing ------------------------------------------------------
+    async def mark_read(self, wamid: str, *, typing: bool = False) -> None:
+        """Blue ticks for ``wamid`` (and everything before it); optionally show typing."""
+        body: dict[str, Any] = {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": wamid,
+        }
+        if typing:
+            body["typing_indicator"] = {"type": "text"}
+        await self._call("POST", f"/{API_VERSION}/{self._phone_number_id}/messages", json=body)
+
+    # -- media -------------------------------------------------------------------------
+    async def upload_media(self, data: bytes, *, mime_type: str, filename: str) -> str:
+        """Upload a file (multipart); returns the media id to send it with."""
+        answer = await self._call(
+            "POST",
+            f"/{API_VERSION}/{self._phone_number_id}/media",
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, data, mime_type)},
+        )
+        media_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(media_id, str):
+            raise GraphUnavailable("unexpected answer", ambiguous=False)
+        return media_id
+
+    async def media_info(self, media_id: str) -> MediaInfo:
+        answer = await self._call("GET", f"/{API_VERSION}/{media_id}")
+        if not isinstance(answer, dict) or not isinstance(answer.get("url"), str):
+            raise GraphUnavailable("unexpected answer", ambiguous=False)
+        size = answer.get("file_size")
+        if isinstance(size, str) and size.isdigit():  # the spec says string, pywa int
+            size = int(size)
+        mime, sha = answer.get("mime_type"), answer.get("sha256")
+        return MediaInfo(
+            url=answer["url"],
+            mime_type=mime if isinstance(mime, str) else None,
+            sha256_hex=sha if isinstance(sha, str) else None,
+            file_size=size if isinstance(size, int) else None,
+        )
+
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        """Download a media URL with the bearer token, refusing more than ``max_bytes``."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with self._client.stream(
+                "GET", url, headers={"Authorization": f"Bearer {self._token}"}
+            ) as response:
+                if response.status_code in (401, 403, 404, 410):
+                    raise MediaUrlExpired(str(response.status_code))
+                if response.status_code >= 400:
+                    raise GraphError(
+                        http_status=response.status_code,
+                        code=None,
+                        message=response.reason_phrase,
+                    )
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > max_bytes:
+                    raise MediaTooLarge(declared)
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise MediaTooLarge(str(size))
+                    chunks.append(chunk)
+        except httpx.TransportError as exc:
+            raise GraphUnavailable(type(exc).__name__, ambiguous=False) from None
+        return b"".join(chunks)
+
+    # -- templates ---------------------------------------------------------------------
+    async def message_templates(self, waba_id: str) -> list[dict[str, Any]]:
+        """Every template of the WhatsApp Business Account (follows paging)."""
+        found: list[dict[str, Any]] = []
+        url: str | None = f"/{API_VERSION}/{waba_id}/message_templates"
+        params: dict[str, Any] | None = {"limit": 100}
+        while url:
+            answer = await self._call("GET", url, params=params)
+            if not isinstance(answer, dict):
+                break
+            found.extend(t for t in answer.get("data") or [] if isinstance(t, dict))
+            paging = answer.get("paging")
+            following = paging.get("next") if isinstance(paging, dict) else None
+            url, params = (following, None) if isinstance(following, str) else (None, None)
+        return found

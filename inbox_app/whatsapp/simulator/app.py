@@ -10,7 +10,13 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from inbox_app.whatsapp.simulator import control, send_api
+from inbox_app.whatsapp.simulator import (
+    calls_api,
+    control,
+    media_api,
+    send_api,
+    templates_api,
+)
 from inbox_app.whatsapp.simulator.delivery import WebhookSender
 from inbox_app.whatsapp.simulator.errors import GraphError, graph_error_handler
 from inbox_app.whatsapp.simulator.runtime import Runtime
@@ -55,6 +61,10 @@ def create_app(settings: SimulatorSettings) -> FastAPI:
     app.add_exception_handler(GraphError, graph_error_handler)
     app.include_router(control.build_router(runtime))
     app.include_router(send_api.build_router(runtime))
+    app.include_router(templates_api.build_router(runtime))
+    app.include_router(calls_api.build_router(runtime))
+    # Last: its GET /{version}/{media_id} would otherwise shadow other two-segment paths.
+    app.include_router(media_api.build_router(runtime, runtime.media))
     return app
 
 

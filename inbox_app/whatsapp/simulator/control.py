@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
@@ -17,10 +18,18 @@ class InboundBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: str = Field(alias="from", pattern=r"^\+?\d{8,15}$")
+    # A phone number, or a business-scoped user id (WhatsApp usernames).
+    from_: str = Field(alias="from", pattern=r"^(\+?\d{8,15}|[A-Z]{2}\.[0-9A-Za-z.]{1,64})$")
     name: str = Field(default="WhatsApp User", max_length=256)
-    type: Literal["text"] = "text"
-    text: str = Field(min_length=1, max_length=65536)
+    type: Literal["text", "image", "document", "audio", "video", "sticker"] = "text"
+    text: str | None = Field(default=None, min_length=1, max_length=65536)
+    # For media types: the bytes (base64), their MIME type, and the optional extras.
+    data: str | None = Field(default=None, max_length=150_000_000)
+    mime_type: str | None = Field(default=None, max_length=128)
+    caption: str | None = Field(default=None, max_length=1024)
+    filename: str | None = Field(default=None, max_length=256)
+    voice: bool = False
+    sha256: str | None = Field(default=None, max_length=128)
     wamid: str | None = Field(default=None, pattern=r"^wamid\.\S+$")
     reply_to: str | None = Field(default=None, pattern=r"^wamid\.\S+$")
     deliver: bool = True
@@ -31,13 +40,21 @@ class FaultBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["error", "failed_status", "delay"]
+    kind: Literal["error", "failed_status", "delay", "reset"]
     code: int = 131000
     http_status: int = Field(default=400, ge=400, le=599)
     title: str | None = None
     details: str = "Injected by the simulator"
     seconds: float = Field(default=0.0, ge=0, le=300)
     count: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class ExpireBody(BaseModel):
+    """``POST /_sim/media/expire``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(default=1, ge=1, le=1000)
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -47,13 +64,37 @@ def build_router(runtime: Runtime) -> APIRouter:
 
     @router.post("/inbound")
     async def post_inbound(body: InboundBody) -> dict[str, Any]:
-        message = inbound.InboundText(
-            wa_id=body.from_.lstrip("+"),
-            name=body.name,
-            text=body.text,
-            wamid=body.wamid,
-            reply_to=body.reply_to,
-        )
+        message: inbound.InboundText | inbound.InboundMedia
+        if body.type == "text":
+            if body.text is None:
+                raise HTTPException(status_code=422, detail="text is required")
+            message = inbound.InboundText(
+                wa_id=body.from_.lstrip("+"),
+                name=body.name,
+                text=body.text,
+                wamid=body.wamid,
+                reply_to=body.reply_to,
+            )
+        else:
+            if body.data is None or body.mime_type is None:
+                raise HTTPException(status_code=422, detail="data and mime_type are required")
+            try:
+                data = base64.b64decode(body.data, validate=True)
+            except ValueError:
+                raise HTTPException(status_code=422, detail="data must be base64") from None
+            message = inbound.InboundMedia(
+                wa_id=body.from_.lstrip("+"),
+                name=body.name,
+                kind=body.type,
+                data=data,
+                mime_type=body.mime_type,
+                caption=body.caption or body.text,
+                filename=body.filename,
+                voice=body.voice,
+                declared_sha256=body.sha256,
+                wamid=body.wamid,
+                reply_to=body.reply_to,
+            )
         if not body.deliver:
             wamid, signed = inbound.build(runtime, message)
             return {
@@ -83,9 +124,20 @@ def build_router(runtime: Runtime) -> APIRouter:
         store.add_fault(Fault(**body.model_dump()))
         return {"pending": store.pending_faults()}
 
+    @router.post("/media/expire")
+    async def expire_media_urls(body: ExpireBody) -> dict[str, Any]:
+        """The next ``count`` media downloads answer 404, as an expired URL does."""
+        runtime.media.expire_next_downloads += body.count
+        return {"pending": runtime.media.expire_next_downloads}
+
+    @router.get("/media")
+    async def media_stats() -> dict[str, Any]:
+        return {"files": len(runtime.media.items), "downloads": runtime.media.downloads}
+
     @router.post("/reset")
     async def reset() -> dict[str, Any]:
         store.reset()
+        runtime.media.reset()
         return {"ok": True}
 
     @router.get("/health")

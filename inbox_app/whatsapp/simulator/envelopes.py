@@ -58,6 +58,32 @@ def inbound_text(
     )
 
 
+def inbound_media(
+    settings: SimulatorSettings,
+    *,
+    wa_id: str,
+    name: str,
+    wamid: str,
+    kind: str,
+    media: dict[str, Any],
+    reply_to: str | None = None,
+) -> dict[str, Any]:
+    """A patient's image / document / audio / video / sticker (fixture message.json#image)."""
+    message: dict[str, Any] = {
+        "from": wa_id,
+        "id": wamid,
+        "timestamp": unix_now(),
+        "type": kind,
+        kind: media,
+    }
+    if reply_to:
+        message["context"] = {"from": settings.display_phone_number, "id": reply_to}
+    return _envelope(
+        settings,
+        {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]},
+    )
+
+
 def pricing_for(message_type: str) -> dict[str, Any]:
     """Per-message pricing (PMP, since July 2025): replies in the window are free."""
     if message_type == "template":

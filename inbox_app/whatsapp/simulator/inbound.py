@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,9 +25,54 @@ class InboundText:
     reply_to: str | None = None
 
 
-def build(runtime: Runtime, message: InboundText) -> tuple[str, SignedBody]:
+@dataclass(frozen=True)
+class InboundMedia:
+    """An attachment from a (virtual) patient; the bytes go into the media library."""
+
+    wa_id: str
+    name: str
+    kind: str  # image | document | audio | video | sticker
+    data: bytes
+    mime_type: str
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool = False
+    declared_sha256: str | None = None  # overrides the true hash (to test verification)
+    wamid: str | None = None
+    reply_to: str | None = None
+
+
+def build(runtime: Runtime, message: InboundText | InboundMedia) -> tuple[str, SignedBody]:
     """The message's wamid and its signed webhook body."""
     wamid = message.wamid or new_wamid(message.wa_id, inbound=True)
+    runtime.store.last_inbound[message.wa_id] = time.time()  # opens the 24-hour window
+    if isinstance(message, InboundMedia):
+        item = runtime.media.add(message.data, message.mime_type, message.filename)
+        media: dict[str, object] = {
+            "mime_type": message.mime_type,
+            # Webhooks declare the hash base64-encoded (GET /{media-id} answers in hex).
+            "sha256": message.declared_sha256
+            or base64.b64encode(hashlib.sha256(message.data).digest()).decode("ascii"),
+            "id": item.media_id,
+        }
+        if message.caption and message.kind in ("image", "video", "document"):
+            media["caption"] = message.caption
+        if message.filename and message.kind == "document":
+            media["filename"] = message.filename
+        if message.kind == "audio":
+            media["voice"] = message.voice
+        if message.kind == "sticker":
+            media["animated"] = False
+        payload = envelopes.inbound_media(
+            runtime.settings,
+            wa_id=message.wa_id,
+            name=message.name,
+            wamid=wamid,
+            kind=message.kind,
+            media=media,
+            reply_to=message.reply_to,
+        )
+        return wamid, runtime.sender.encode(payload)
     payload = envelopes.inbound_text(
         runtime.settings,
         wa_id=message.wa_id,
@@ -36,7 +84,9 @@ def build(runtime: Runtime, message: InboundText) -> tuple[str, SignedBody]:
     return wamid, runtime.sender.encode(payload)
 
 
-async def post_first_attempt(runtime: Runtime, message: InboundText) -> tuple[str, int | None]:
+async def post_first_attempt(
+    runtime: Runtime, message: InboundText | InboundMedia
+) -> tuple[str, int | None]:
     """Post once and return (wamid, HTTP status or None); retries go on in the background."""
     wamid, signed = build(runtime, message)
     sender = runtime.sender
@@ -47,7 +97,7 @@ async def post_first_attempt(runtime: Runtime, message: InboundText) -> tuple[st
 
 
 async def post_until_delivered(
-    runtime: Runtime, message: InboundText, *, delays: Sequence[float] = RETRY_DELAYS
+    runtime: Runtime, message: InboundText | InboundMedia, *, delays: Sequence[float] = RETRY_DELAYS
 ) -> bool:
     """Post and retry until delivered or ``delays`` runs out; True if delivered."""
     wamid, signed = build(runtime, message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inbox_app.whatsapp.simulator.delivery import TaskTracker, WebhookSender
+from inbox_app.whatsapp.simulator.media_store import MediaLibrary
 from inbox_app.whatsapp.simulator.settings import SimulatorSettings
 from inbox_app.whatsapp.simulator.store import SimulatorStore
 
@@ -16,6 +17,7 @@ class Runtime:
     settings: SimulatorSettings
     store: SimulatorStore = field(default_factory=SimulatorStore)
     tasks: TaskTracker = field(default_factory=TaskTracker)
+    media: MediaLibrary = field(default_factory=MediaLibrary)
     _sender: WebhookSender | None = None
 
     @property

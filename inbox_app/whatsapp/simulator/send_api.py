@@ -7,23 +7,26 @@ import hmac
 import json
 import logging
 import re
+import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from inbox_app.whatsapp.simulator.errors import GraphError, graph_headers
 from inbox_app.whatsapp.simulator.ids import new_wamid
 from inbox_app.whatsapp.simulator.runtime import Runtime
 from inbox_app.whatsapp.simulator.statuses import play_statuses
-from inbox_app.whatsapp.simulator.store import MarkedRead, SentMessage
+from inbox_app.whatsapp.simulator.store import Fault, MarkedRead, SentMessage
 from inbox_app.whatsapp.simulator.validation import MarkReadRequest, parse_request
 
 logger = logging.getLogger("inbox.whatsapp.simulator")
 
 _VERSION = re.compile(r"v\d+\.\d+")
+_WINDOW = 24 * 3600.0  # the customer-service window
 
 
-def _authorize(request: Request, access_token: str) -> None:
+def authorize(request: Request, access_token: str) -> None:
     """401/104 without a token, 401/190 with a wrong one; Graph also takes ``?access_token=``."""
     token: str | None = None
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -45,6 +48,25 @@ def _authorize(request: Request, access_token: str) -> None:
         )
 
 
+class _ConnectionCut(Exception):
+    """Raised mid-answer so the server drops the connection (fault ``reset``)."""
+
+
+class _CutOff(JSONResponse):
+    """Starts the answer, then fails: the client sees the connection drop after acceptance."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": self.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body[:5], "more_body": True})
+        raise _ConnectionCut("injected connection reset")
+
+
 def build_router(runtime: Runtime) -> APIRouter:
     """Routes that imitate the Graph API for one phone number."""
     router = APIRouter()
@@ -54,7 +76,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def send_message(version: str, phone_number_id: str, request: Request) -> JSONResponse:
         if not _VERSION.fullmatch(version):
             raise GraphError.invalid_parameter(f"Unknown Graph API version '{version}'")
-        _authorize(request, settings.access_token)
+        authorize(request, settings.access_token)
         if phone_number_id != settings.phone_number_id:
             raise GraphError(
                 http_status=400,
@@ -78,6 +100,19 @@ def build_router(runtime: Runtime) -> APIRouter:
             )
             return JSONResponse({"success": True}, headers=headers)
 
+        if parsed.type == "template":
+            # Imported here: templates_api imports this module for ``authorize``.
+            from inbox_app.whatsapp.simulator.templates_api import check_template_send
+
+            check_template_send(runtime, parsed.payload["template"])
+        limited = runtime.store.rate_limited(
+            parsed.wa_id,
+            throughput=settings.throughput_limit,
+            pair_gap=settings.pair_gap,
+            now=time.monotonic(),
+        )
+        if limited is not None:
+            raise GraphError(http_status=400, code=limited, details="Rate limit exceeded")
         fault = runtime.store.take_fault()
         if fault is not None and fault.kind == "error":
             logger.info("injected error %d for a send", fault.code)
@@ -86,6 +121,21 @@ def build_router(runtime: Runtime) -> APIRouter:
                 code=fault.code,
                 title=fault.title,
                 details=fault.details,
+            )
+        failure = fault if fault is not None and fault.kind == "failed_status" else None
+        if failure is None and parsed.wa_id in settings.undeliverable:
+            failure = Fault(kind="failed_status", code=131026, details="Message undeliverable.")
+        if (
+            failure is None
+            and settings.enforce_window
+            and parsed.type != "template"
+            and time.time() - runtime.store.last_inbound.get(parsed.wa_id, 0.0) > _WINDOW
+        ):
+            failure = Fault(
+                kind="failed_status",
+                code=131047,
+                details="Message failed to send because more than 24 hours have passed since"
+                " the customer last replied to this number.",
             )
         wamid = new_wamid(parsed.wa_id, inbound=False)
         message = SentMessage(
@@ -98,7 +148,7 @@ def build_router(runtime: Runtime) -> APIRouter:
                 runtime,
                 message,
                 opaque=parsed.biz_opaque_callback_data,
-                failure=fault if fault is not None and fault.kind == "failed_status" else None,
+                failure=failure,
             ),
             name=f"statuses {wamid}",
         )
@@ -114,6 +164,8 @@ def build_router(runtime: Runtime) -> APIRouter:
         if fault is not None and fault.kind == "delay":
             # Accepted but answered late: the caller's timeout fires after Meta took it.
             await asyncio.sleep(fault.seconds)
+        if fault is not None and fault.kind == "reset":
+            return _CutOff(answer, headers=headers)
         return JSONResponse(answer, headers=headers)
 
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -19,3 +20,12 @@ class SimulatorSettings:
     status_delay: float = 0.05  # seconds between sent -> delivered -> read status webhooks
     scenario: Path | None = None  # optional JSON scenario of virtual patients writing in
     auto_read: bool = True  # send "read" after "delivered"
+    # The WABA's message templates (Graph's shape); None: a small default catalogue.
+    templates: list[dict[str, Any]] | None = None
+    # Meta's limits, when a test wants them: sends per second for the number (130429),
+    # minimum seconds between sends to one user (131056), numbers that never receive
+    # (a failed status 131026), and the 24-hour window for free-form sends (131047).
+    throughput_limit: float | None = None
+    pair_gap: float | None = None
+    undeliverable: frozenset[str] = frozenset()
+    enforce_window: bool = False

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from inbox_app.whatsapp.simulator.ids import new_conversation_id
 
 WebhookKind = Literal["message", "status"]
-FaultKind = Literal["error", "failed_status", "delay"]
+FaultKind = Literal["error", "failed_status", "delay", "reset"]
 
 
 def _iso_now() -> str:
@@ -75,7 +75,8 @@ class Fault:
 
     ``error``: answer the send with an HTTP error; ``failed_status``: accept it, then
     deliver a ``failed`` status; ``delay``: accept it but answer after ``seconds``
-    (a timeout after the request left, the ambiguous case).
+    (a timeout after the request left, the ambiguous case); ``reset``: accept it, then
+    drop the connection in the middle of the answer (also ambiguous).
     """
 
     kind: FaultKind
@@ -109,6 +110,9 @@ class SimulatorStore:
         self.marked_read: list[MarkedRead] = []
         self._faults: deque[Fault] = deque()
         self._conversations: dict[str, str] = {}
+        self.last_inbound: dict[str, float] = {}  # wa_id -> when the user last wrote
+        self._recent_sends: deque[float] = deque()
+        self._last_send_to: dict[str, float] = {}
 
     def reset(self) -> None:
         """Forget everything (tasks already running keep their own references)."""
@@ -117,6 +121,9 @@ class SimulatorStore:
         self.marked_read.clear()
         self._faults.clear()
         self._conversations.clear()
+        self.last_inbound.clear()
+        self._recent_sends.clear()
+        self._last_send_to.clear()
 
     def conversation_id(self, wa_id: str) -> str:
         """Stable conversation id per recipient, as in status webhooks."""
@@ -141,3 +148,18 @@ class SimulatorStore:
     def pending_faults(self) -> int:
         """How many sends will still be affected by queued faults."""
         return sum(f.count for f in self._faults)
+
+    def rate_limited(
+        self, wa_id: str, *, throughput: float | None, pair_gap: float | None, now: float
+    ) -> int | None:
+        """130429 or 131056 if this send exceeds a configured limit, else None (counted)."""
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        if throughput is not None and len(self._recent_sends) >= throughput:
+            return 130429
+        last = self._last_send_to.get(wa_id)
+        if pair_gap is not None and last is not None and now - last < pair_gap:
+            return 131056
+        self._recent_sends.append(now)
+        self._last_send_to[wa_id] = now
+        return None
