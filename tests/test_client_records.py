@@ -228,9 +228,7 @@ def test_presence_typing_reaches_the_listener(relay: Relay, tmp_path: Path) -> N
     async def scenario() -> None:
         engine = await started(relay, tmp_path / "d")
         seen: list[tuple[int, str | None, list[str]]] = []
-        old_style: list[tuple[int, str | None]] = []
         engine.add_presence_listener(lambda c, t, v: seen.append((c, t, v)))
-        engine.add_presence_listener(lambda c, t: old_style.append((c, t)))
         try:
             cid = await first_conversation(engine)
             with login(relay, "bob") as bob:
@@ -246,7 +244,6 @@ def test_presence_typing_reaches_the_listener(relay: Relay, tmp_path: Path) -> N
                 cid_seen, typing_name, viewing = next(s for s in seen if s[1])
                 assert cid_seen == cid and typing_name
                 assert typing_name in viewing
-                assert old_style and old_style[-1][1] == typing_name
                 bob.post("/v1/presence", json={"conversation_id": cid, "state": "idle"})
 
                 async def idle_seen() -> bool:

@@ -9,7 +9,7 @@ older engines and fakes keep working; the matching controls stay disabled otherw
 - ``lock()`` / ``unlock(password)`` (raises on a wrong password); ``ChangeSummary.session``
   tells the window when the session locked, unlocked or was wiped
 - ``claim(conversation_id)``, ``resolve(…)``, ``escalate(…)``, ``add_note(…)``
-- ``add_presence_listener(callback(conversation_id, typing_name | None))``
+- ``add_presence_listener(callback(conversation_id, typing_name | None, viewing))``
 - ``messages(…, after=(timestamp, id))`` is not used yet: after a search jump the window
   ends at the hit and "Jump to latest" reloads the newest page.
 """

@@ -73,7 +73,10 @@ class InboxController(QObject):
         """Whether the engine offers ``operation`` (newer engines add claim, resolve, lock…)."""
         return callable(getattr(self.engine, operation, None))
 
-    def _on_presence(self, conversation_id: int, typing_name: str | None) -> None:
+    def _on_presence(
+        self, conversation_id: int, typing_name: str | None, viewing: list[str] | None = None
+    ) -> None:
+        # Who is only viewing is not painted on the row yet; typing is.
         self.conversation_model.set_presence(conversation_id, typing_name)
 
     @property

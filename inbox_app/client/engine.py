@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import inspect
 import json
 import logging
 import re
@@ -143,21 +142,6 @@ class EngineConfig:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _takes_three(listener: Callable[..., None]) -> bool:
-    """Whether a presence listener accepts (conversation_id, typing_name, viewing)."""
-    try:
-        params = inspect.signature(listener).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    positional = 0
-    for p in params:
-        if p.kind is inspect.Parameter.VAR_POSITIONAL:
-            return True
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
-            positional += 1
-    return positional >= 3
-
-
 def user_folder_name(username: str) -> str:
     """A folder name for ``username`` that cannot escape ``data_dir``."""
     if _SAFE_FOLDER.fullmatch(username) and username not in (".", ".."):
@@ -206,7 +190,7 @@ class ClientEngine:
         self._offline_since: float | None = None
         self._device_id: str | None = None
         self._wipe_task: asyncio.Task[None] | None = None
-        self._presence_listeners: list[tuple[Callable[..., None], bool]] = []
+        self._presence_listeners: list[Callable[[int, str | None, list[str]], None]] = []
         # conversation id -> user id -> (display name, state, expires_at): ephemeral.
         self._presence: dict[int, dict[int, tuple[str, str, float]]] = {}
         self._presence_timers: dict[int, asyncio.TimerHandle] = {}
@@ -819,19 +803,15 @@ class ClientEngine:
 
     # -- presence ---------------------------------------------------------------------------
 
-    def add_presence_listener(self, listener: Callable[..., None]) -> None:
+    def add_presence_listener(self, listener: Callable[[int, str | None, list[str]], None]) -> None:
         """Call ``listener(conversation_id, typing_name, viewing)`` on the event loop when a
-        colleague's presence in a conversation changes or runs out.
+        colleague's presence in a conversation changes or runs out."""
+        self._presence_listeners.append(listener)
 
-        A listener that takes only two positional arguments (the older UI contract,
-        ``(conversation_id, typing_name)``) is called with those two.
-        """
-        self._presence_listeners.append((listener, _takes_three(listener)))
-
-    def remove_presence_listener(self, listener: Callable[..., None]) -> None:
-        self._presence_listeners = [
-            (cb, three) for cb, three in self._presence_listeners if cb != listener
-        ]
+    def remove_presence_listener(
+        self, listener: Callable[[int, str | None, list[str]], None]
+    ) -> None:
+        self._presence_listeners = [cb for cb in self._presence_listeners if cb != listener]
 
     async def set_presence(self, conversation_id: int, state: str) -> None:
         """Tell colleagues this user is 'viewing', 'typing' or 'idle' in a conversation
@@ -895,12 +875,9 @@ class ClientEngine:
 
     def _emit_presence(self, cid: int) -> None:
         typing_name, viewing = self.presence(cid)
-        for listener, three in list(self._presence_listeners):
+        for listener in list(self._presence_listeners):
             try:
-                if three:
-                    listener(cid, typing_name, viewing)
-                else:
-                    listener(cid, typing_name)
+                listener(cid, typing_name, viewing)
             except Exception:
                 log.exception("presence listener failed")
 
