@@ -126,6 +126,17 @@ def test_connection_state_shows_in_status_bar(window, qloop) -> None:
     assert "Offline" in win.connection_status.text()
 
 
+def test_offline_shows_since_when(window, qloop) -> None:
+    import time
+
+    win, engine = window
+    lost = time.mktime((2026, 11, 25, 7, 42, 0, 0, 0, -1))
+    engine.offline_since = lost
+    engine.emit(ChangeSummary(connection=ConnectionState.OFFLINE))
+    run(qloop, settle(0.1))
+    assert win.connection_status.text().endswith("Offline since 07:42")
+
+
 def test_grab_produces_a_picture(window, tmp_path) -> None:
     win, _ = window
     pixmap = win.grab()

@@ -987,7 +987,14 @@ class MainWindow(QMainWindow):
         if self._connection_state == "locked" and state == "offline":
             return  # sync stops while locked: that is not a lost connection
         self._connection_state = state
-        self.connection_status.setText("● " + connection_label(state))
+        text = connection_label(state)
+        since = getattr(self.controller.engine, "offline_since", None)
+        if state == "offline" and isinstance(since, (int, float)):
+            # Staff should see how stale what they read may be.
+            text = self.tr("Offline since %1").replace(
+                "%1", time.strftime("%H:%M", time.localtime(since))
+            )
+        self.connection_status.setText("● " + text)
         self.connection_status.setProperty("state", state)
         self.connection_status.style().unpolish(self.connection_status)
         self.connection_status.style().polish(self.connection_status)

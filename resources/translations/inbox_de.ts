@@ -190,6 +190,10 @@
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Offline since %1</source>
+        <translation>Offline seit %1</translation>
+    </message>
+    <message>
         <location filename="../../ui/main_window.py" line="615" />
         <source>Next unread conversation</source>
         <translation>Nächstes ungelesenes Gespräch</translation>
