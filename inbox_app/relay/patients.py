@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from inbox_app.domain.appointments import AppointmentRecord, AppointmentStatus, PatientRecord
 
@@ -91,6 +91,35 @@ class Registry:
                 self._upsert_appointment(conn, a, counts)
         return counts
 
+    @staticmethod
+    def _upsert_row(
+        conn: Connection,
+        table: Table,
+        external_id: str,
+        values: dict[str, Any],
+        counts: UpsertCounts,
+    ) -> Any:
+        """Insert or update by external id; the row when something changed, else None."""
+        row = conn.execute(select(table).where(table.c.external_id == external_id)).one_or_none()
+        if row is None:
+            result = conn.execute(
+                table.insert().values(external_id=external_id, updated_at=time.time(), **values)
+            )
+            pk = result.inserted_primary_key
+            assert pk is not None
+            row_id = int(pk[0])
+            counts.created += 1
+        elif all(row._mapping[k] == v for k, v in values.items()):
+            counts.unchanged += 1
+            return None
+        else:
+            row_id = int(row.id)
+            conn.execute(
+                update(table).where(table.c.id == row_id).values(updated_at=time.time(), **values)
+            )
+            counts.updated += 1
+        return conn.execute(select(table).where(table.c.id == row_id)).one()
+
     def _upsert_patient(self, conn: Connection, p: PatientIn, counts: UpsertCounts) -> None:
         values = {
             "family_name": p.family_name,
@@ -100,32 +129,9 @@ class Registry:
             "language": p.language,
             "record_number": p.record_number,
         }
-        row = conn.execute(
-            select(patients).where(patients.c.external_id == p.external_id)
-        ).one_or_none()
-        if row is None:
-            result = conn.execute(
-                patients.insert().values(
-                    external_id=p.external_id, updated_at=time.time(), **values
-                )
-            )
-            pk = result.inserted_primary_key
-            assert pk is not None
-            patient_id = int(pk[0])
-            counts.created += 1
-        elif all(row._mapping[k] == v for k, v in values.items()):
-            counts.unchanged += 1
-            return
-        else:
-            patient_id = int(row.id)
-            conn.execute(
-                update(patients)
-                .where(patients.c.id == patient_id)
-                .values(updated_at=time.time(), **values)
-            )
-            counts.updated += 1
-        record = _patient(conn.execute(select(patients).where(patients.c.id == patient_id)).one())
-        self.store._append(conn, "patient", patient_id, record.to_json())
+        row = self._upsert_row(conn, patients, p.external_id, values, counts)
+        if row is not None:
+            self.store._append(conn, "patient", int(row.id), _patient(row).to_json())
 
     def _upsert_appointment(self, conn: Connection, a: AppointmentIn, counts: UpsertCounts) -> None:
         patient_id = conn.execute(
@@ -143,34 +149,9 @@ class Registry:
             "place": a.place,
             "reason": a.reason,
         }
-        row = conn.execute(
-            select(appointments).where(appointments.c.external_id == a.external_id)
-        ).one_or_none()
-        if row is None:
-            result = conn.execute(
-                appointments.insert().values(
-                    external_id=a.external_id, updated_at=time.time(), **values
-                )
-            )
-            pk = result.inserted_primary_key
-            assert pk is not None
-            appointment_id = int(pk[0])
-            counts.created += 1
-        elif all(row._mapping[k] == v for k, v in values.items()):
-            counts.unchanged += 1
-            return
-        else:
-            appointment_id = int(row.id)
-            conn.execute(
-                update(appointments)
-                .where(appointments.c.id == appointment_id)
-                .values(updated_at=time.time(), **values)
-            )
-            counts.updated += 1
-        record = _appointment(
-            conn.execute(select(appointments).where(appointments.c.id == appointment_id)).one()
-        )
-        self.store._append(conn, "appointment", appointment_id, record.to_json())
+        row = self._upsert_row(conn, appointments, a.external_id, values, counts)
+        if row is not None:
+            self.store._append(conn, "appointment", int(row.id), _appointment(row).to_json())
 
     def patients_for(self, wa_id: str) -> list[PatientRecord]:
         """Everyone registered under one number (a parent and children share one)."""
