@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 
+from .filetypes import sniff
 from .keywords import fold
 
 MiB = 1024 * 1024
@@ -51,17 +52,6 @@ class CheckedResult:
     text: str
 
 
-def sniff_result(data: bytes) -> str | None:
-    """PDF, JPEG or PNG by their first bytes; anything else is None."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    return None
-
-
 def _walk(obj: PdfObject | None, seen: set[int], depth: int = 0) -> str | None:
     """The first dangerous key anywhere below ``obj`` (bounded, cycle-safe)."""
     if obj is None or depth > 40:
@@ -92,8 +82,8 @@ def _walk(obj: PdfObject | None, seen: set[int], depth: int = 0) -> str | None:
 
 def check_result(data: bytes) -> CheckedResult:
     """Accept a PDF, JPEG or PNG result, or raise ResultRejected with the reason."""
-    mime = sniff_result(data)
-    if mime is None:
+    mime = sniff(data)
+    if mime not in LIMITS:
         raise ResultRejected(
             RejectReason.TYPE, "Only PDF, JPEG or PNG files can be sent as results."
         )

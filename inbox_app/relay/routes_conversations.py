@@ -13,6 +13,8 @@ from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from inbox_app.domain.roles import PATIENT_CONTENT_ROLES
+
 from . import audit
 from .access import ApiProblem, SignedIn, client_address, require_conversation
 from .audit import Action
@@ -155,7 +157,7 @@ async def _command(request: Request, fn: Any, *args: Any, **kw: Any) -> dict[str
 
 
 async def _authorised(request: Request, user: SignedIn, conversation_id: int) -> Commands:
-    if user.role.value not in ("receptionist", "nurse", "clinician"):
+    if user.role not in PATIENT_CONTENT_ROLES:
         raise ApiProblem(403, "forbidden", "Your role may not work on conversations.")
     await require_conversation(request, user, conversation_id)
     return _commands(request)
