@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 PY := .venv/bin/python
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv clean bundle bundle-check
 
 $(UV):
 	python3 -m pip install --quiet --disable-pip-version-check --target .tools/uv uv
@@ -30,5 +30,14 @@ lint: .venv/.synced
 bench: .venv/.synced
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest tests/bench -p no:cacheprovider -s -o addopts="" $(ARGS)
 
+# The desktop bundle (PyInstaller, one folder) and its smoke test: what CI runs.
+bundle: .venv/.synced
+	.venv/bin/pyinstaller build.spec --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller
+
+bundle-check: bundle
+	dist/praxis-inbox/praxis-inbox --version
+	QT_QPA_PLATFORM=offscreen dist/praxis-inbox/praxis-inbox demo --screenshot build/bundle-demo.png --quit-after 20
+	test -s build/bundle-demo.png
+
 clean:
-	rm -rf .venv .tools
+	rm -rf .venv .tools build dist

@@ -24,6 +24,13 @@ PHONE_NUMBER_ID = "106540352242922"
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# Every relay in the tests (in process or spawned as `inbox-relay serve`) runs on SQLCipher
+# under this synthetic key, as a clinic's would; refusal tests remove it from their env.
+TEST_DB_KEY = "5eed" * 16
+os.environ["INBOX_DB_KEY"] = TEST_DB_KEY
+for _name in ("INBOX_DB_KEY_FILE", "INBOX_DEMO"):
+    os.environ.pop(_name, None)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _collect_garbage_on_the_main_thread() -> Iterator[None]:

@@ -182,3 +182,95 @@ def test_cli_manages_users_and_teams_and_exports_the_trail(db_url: str) -> None:
     assert none == []
     assert cli(db_url, "audit", "export", "--since", "nie").returncode == 2
     assert cli(db_url, "audit", "verify").returncode == 0
+
+
+def test_reads_on_the_desktop_are_audited_once_without_the_query(
+    relay_server: LiveServer, relay_settings: RelaySettings
+) -> None:
+    """Searches run on the desktop's cache; the desktop reports them (maybe late, maybe
+    twice after a lost answer): kind, count and conversation ids, never the words."""
+    url = relay_server.url
+    add_user(relay_settings, "anna", Role.RECEPTIONIST)
+    add_user(relay_settings, "root", Role.ADMIN)
+    post_text(url, "Befund bitte", wa_id="4915100000001")
+    post_text(url, "Termin", wa_id="4915100000002")
+    anna = login(url, "anna")
+    root = login(url, "root")
+    team = root.post("/v1/admin/teams", json={"name": "B"}).json()["id"]
+    assert command(anna, 2, "assign", team_id=team).status_code == 200  # hidden from anna now
+    search_id = "0f6f0c1e-0000-4000-8000-000000000001"
+    yesterday = datetime.now(UTC).timestamp() - 86400
+    search = {
+        "client_id": search_id,
+        "kind": "search",
+        "results": 3,
+        "conversation_ids": [1],
+        "at": yesterday,
+        "query": "SENTINEL Befund",  # an older client sending the words: never stored
+    }
+    first = anna.post("/v1/audit/reads", json=search)
+    assert first.json() == {"ok": True, "duplicate": False}, first.text
+    assert anna.post("/v1/audit/reads", json=search).json() == {"ok": True, "duplicate": True}
+    opened = anna.post(
+        "/v1/audit/reads",
+        json={
+            "client_id": "0f6f0c1e-0000-4000-8000-000000000002",
+            "kind": "opened",
+            "conversation_ids": [1],
+            "via": "search",
+        },
+    )
+    assert opened.status_code == 200
+    export = anna.post(
+        "/v1/audit/reads",
+        json={"client_id": "0f6f0c1e-0000-4000-8000-000000000003", "kind": "export", "results": 12},
+    )
+    assert export.status_code == 200
+    # a conversation anna may not see answers like one that does not exist, and is recorded
+    hidden = anna.post(
+        "/v1/audit/reads",
+        json={
+            "client_id": "0f6f0c1e-0000-4000-8000-000000000004",
+            "kind": "opened",
+            "conversation_ids": [2],
+        },
+    )
+    missing = anna.post(
+        "/v1/audit/reads",
+        json={
+            "client_id": "0f6f0c1e-0000-4000-8000-000000000005",
+            "kind": "opened",
+            "conversation_ids": [999],
+        },
+    )
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json() == missing.json()
+    empty = anna.post(
+        "/v1/audit/reads",
+        json={"client_id": "0f6f0c1e-0000-4000-8000-000000000006", "kind": "opened"},
+    )
+    assert empty.status_code == 422
+    assert anna.post("/v1/audit/reads", json={"kind": "search"}).status_code == 422
+
+    entries = root.get("/v1/admin/audit", params={"user": "anna"}).json()["entries"]
+    reads = [e for e in entries if e["action"] in ("search", "conversation_opened", "export")]
+    assert [(e["action"], e["conversation_id"]) for e in reads] == [
+        ("search", None),
+        ("conversation_opened", 1),
+        ("export", None),
+    ]
+    assert reads[0]["detail"]["results"] == 3 and reads[0]["detail"]["conversation_ids"] == [1]
+    assert reads[0]["detail"]["reported_late_s"] >= 86000  # when it happened, kept
+    assert reads[1]["detail"] == {"via": "search"}
+    assert reads[2]["detail"]["via"] == "desktop" and reads[2]["detail"]["rows"] == 12
+    denied = [e for e in entries if e["action"] == "access_denied"]
+    assert [e["conversation_id"] for e in denied] == [2, 999]
+    assert "SENTINEL" not in json.dumps(entries)
+    # filtered by conversation for the data-protection officer: the opening shows
+    by_conversation = root.get("/v1/admin/audit", params={"conversation": 1}).json()["entries"]
+    assert ("anna", "conversation_opened") in {
+        (e["username"], e["action"]) for e in by_conversation
+    }
+    assert root.get("/v1/admin/audit/verify").json()["ok"] is True
+    anna.close()
+    root.close()

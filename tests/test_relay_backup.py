@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from inbox_app.domain.roles import Role
 from inbox_app.relay.app import create_app
 from inbox_app.relay.backup import BackupError, read_backup
+from inbox_app.relay.db import Database
+from inbox_app.relay.dbkey import KeyProblem, ServerKey
 from inbox_app.relay.settings import RelaySettings
 from tests.live_server import LiveServer
 from tests.test_relay_api import add_user, login
@@ -22,8 +25,12 @@ PASSPHRASE = "correct horse battery staple"
 SENTINEL = "QX9-Sentinel Rückenschmerzen"
 
 
-def _cli(*args: str, db: Path, passphrase: str = PASSPHRASE) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: str, db: Path, passphrase: str = PASSPHRASE, key: ServerKey | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "INBOX_DATABASE_URL": f"sqlite:///{db}"}
+    if key is not None:
+        env["INBOX_DB_KEY"] = key.hex()
     env.pop("INBOX_BACKUP_PASSPHRASE", None)
     return subprocess.run(
         [sys.executable, "-m", "inbox_app.relay.cli", *args],
@@ -35,10 +42,13 @@ def _cli(*args: str, db: Path, passphrase: str = PASSPHRASE) -> subprocess.Compl
     )
 
 
-def _feed(url: str) -> list[dict]:
+def _feed(url: str) -> list[dict[str, Any]]:
     client = login(url, "anna")
     try:
-        return client.get("/v1/sync", params={"limit": 1000}).json()["events"]
+        events: list[dict[str, Any]] = client.get("/v1/sync", params={"limit": 1000}).json()[
+            "events"
+        ]
+        return events
     finally:
         client.close()
 
@@ -66,6 +76,7 @@ def test_backup_of_a_running_relay_restores_completely(tmp_path: Path) -> None:
         assert made.returncode == 0, made.stderr
     raw = backup_file.read_bytes()
     assert SENTINEL.encode() not in raw and b"SQLite format" not in raw
+    assert not db.read_bytes().startswith(b"SQLite format")  # the live database: SQLCipher
     assert oct(backup_file.stat().st_mode & 0o777) == "0o600"
 
     restored_db = tmp_path / "restored" / "relay.db"
@@ -124,3 +135,46 @@ def test_postgres_relays_are_pointed_to_pg_dump(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "pg_dump" in result.stderr
+
+
+def test_a_backup_restores_under_the_key_the_relay_has_now(tmp_path: Path) -> None:
+    """A backup holds rows, not pages under the old key: after a key rotation (or onto a
+    new server with its own key) it restores under the current key."""
+    db = tmp_path / "old" / "relay.db"
+    settings = RelaySettings(
+        app_secret="test-app-secret",
+        verify_token="v",
+        access_token="t",
+        phone_number_id="1",
+        database_url=f"sqlite:///{db}",
+        run_outbox=False,
+    )
+    add_user(settings, "anna", Role.RECEPTIONIST)
+    with LiveServer(create_app(settings)) as relay:
+        for i in range(5):
+            body, headers = signed(text_message(f"{SENTINEL} {i}", wa_id=f"4915100{i:05d}"))
+            httpx.post(relay.url + "/webhook", content=body, headers=headers)
+        before = _feed(relay.url)
+    backup_file = tmp_path / "relay.backup"
+    assert _cli("backup", str(backup_file), db=db).returncode == 0
+
+    new_key = ServerKey.generate()
+    restored_db = tmp_path / "new" / "relay.db"
+    done = _cli("restore", str(backup_file), db=restored_db, key=new_key)
+    assert done.returncode == 0, done.stderr
+    assert SENTINEL.encode() not in restored_db.read_bytes()
+    with pytest.raises(KeyProblem):
+        Database(
+            f"sqlite:///{restored_db}", ServerKey.parse(os.environ["INBOX_DB_KEY"])
+        ).create_schema()
+    fresh = RelaySettings(
+        app_secret="test-app-secret",
+        verify_token="v",
+        access_token="t",
+        phone_number_id="1",
+        database_url=f"sqlite:///{restored_db}",
+        run_outbox=False,
+        db_key=new_key,
+    )
+    with LiveServer(create_app(fresh)) as relay:
+        assert _feed(relay.url) == before

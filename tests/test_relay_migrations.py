@@ -18,3 +18,15 @@ def test_migrations_match_the_models(db_url: str) -> None:
         assert diff == []
     finally:
         db.dispose()
+
+
+def test_the_migrations_have_one_head() -> None:
+    # Parallel branches must be merged, or /readyz could never agree on "at head".
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from inbox_app.relay.migrate import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1

@@ -172,6 +172,10 @@ def test_outside_the_window_only_templates_with_valid_parameters(pair: Pair) -> 
         "appointment_reminder",
         "hello_world",
         "results_ready",
+        # the relay's own (reminder_sender.py, satisfaction.py)
+        "appointment_reminder_actions",
+        "visit_follow_up",
+        "satisfaction_survey",
     }
     wrong = {
         "name": "appointment_confirmation",

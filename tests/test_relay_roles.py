@@ -13,6 +13,12 @@ The role matrix these tests check (conversations c1..c5 below):
 
 c1 has no team; c2 team A; c3 team B; c4 team A assigned to clin; c5 team B assigned to
 rec_none. Everything else answers 404 exactly like a conversation that does not exist.
+
+Checked for every user and every conversation outside its row: the feed (sync and SSE),
+send, claim, release, takeover, assign, status, labels, notes, opened, presence, read,
+typing, read reports (/v1/audit/reads), and retry/cancel of a message in it (same status
+and body as a missing id; admin: 403 on the commands, 404 elsewhere). Admin routes
+(/v1/admin/*, removing a colleague's second factor) answer 403 to every other role.
 """
 
 from __future__ import annotations
@@ -446,3 +452,82 @@ def test_openapi_describes_the_collaboration_routes(relay_server: LiveServer) ->
             answer = next(iter(op["responses"].values()))
             schema = answer["content"]["application/json"]["schema"]
             assert "$ref" in schema, path
+
+
+def test_every_other_endpoint_taking_an_id_answers_alike_for_hidden_ids(
+    relay_server: LiveServer, relay_settings: RelaySettings
+) -> None:
+    """S7 beyond the conversation commands: reading, typing, read reports for the audit
+    trail, retrying and cancelling messages, and an administrator's TOTP reset."""
+    world = build_world(relay_server.url, relay_settings)
+    try:
+        message_of = {
+            e["data"]["conversation_id"]: e["data"]["id"]
+            for e in all_events(world["desk"])
+            if e["type"] == "message"
+        }
+        assert set(message_of) == {1, 2, 3, 4, 5}
+        missing_message = max(message_of.values()) + 1000
+
+        def calls(conversation_id: int, message_id: int) -> list[tuple[str, str, Any]]:
+            return [
+                ("POST", f"/v1/conversations/{conversation_id}/read", None),
+                ("POST", f"/v1/conversations/{conversation_id}/typing", None),
+                (
+                    "POST",
+                    "/v1/audit/reads",
+                    {
+                        "client_id": str(uuid.uuid4()),
+                        "kind": "opened",
+                        "conversation_ids": [conversation_id],
+                    },
+                ),
+                (
+                    "POST",
+                    "/v1/audit/reads",
+                    {
+                        "client_id": str(uuid.uuid4()),
+                        "kind": "search",
+                        "results": 1,
+                        "conversation_ids": [conversation_id],
+                    },
+                ),
+                ("POST", f"/v1/messages/{message_id}/retry", None),
+                ("POST", f"/v1/messages/{message_id}/cancel", None),
+            ]
+
+        for name, visible in MATRIX.items():
+            client = world[name]
+            for conversation_id in set(range(1, 6)) - visible:
+                hidden_calls = calls(conversation_id, message_of[conversation_id])
+                missing_calls = calls(999_999, missing_message)
+                for (method, path, body), (_, missing_path, missing_body) in zip(
+                    hidden_calls, missing_calls, strict=True
+                ):
+                    hidden = client.request(method, path, json=body)
+                    missing = client.request(method, missing_path, json=missing_body)
+                    assert hidden.status_code == missing.status_code, (name, path)
+                    assert hidden.status_code in (403, 404), (name, path, hidden.text)
+                    assert hidden.json() == missing.json(), (name, path)
+        # what a role may see, it may report reading (the audit trail's read records)
+        for name, visible in MATRIX.items():
+            for conversation_id in visible:
+                r = world[name].post(
+                    "/v1/audit/reads",
+                    json={
+                        "client_id": str(uuid.uuid4()),
+                        "kind": "opened",
+                        "conversation_ids": [conversation_id],
+                    },
+                )
+                assert r.status_code == 200, (name, conversation_id, r.text)
+        # only an administrator removes a colleague's second factor
+        for name in ("rec_a", "nurse_b", "clin"):
+            r = world[name].post("/v1/auth/totp/disable", json={"username": "desk"})
+            assert r.status_code == 403, name
+        assert world["root"].post("/v1/auth/totp/disable", json={"username": "desk"}).json() == {
+            "enabled": False,
+            "pending": False,
+        }
+    finally:
+        world.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +18,7 @@ from inbox_app.relay.reminders import DueReminder, ReminderPolicy, ReminderSched
 from inbox_app.relay.store import Store
 
 BERLIN = ZoneInfo("Europe/Berlin")
+SCHEDULE_FILE = Path(__file__).resolve().parents[1] / "resources/demo/schedule.json"
 
 
 def at(day: int, hh: int, mm: int = 0) -> float:
@@ -67,7 +70,7 @@ def scheduler(store: Store, outbox: Outbox) -> ReminderScheduler:
     return ReminderScheduler(store, ReminderPolicy(), outbox)
 
 
-def test_48h_then_24h_reminders_go_out_once_each(world) -> None:
+def test_48h_then_24h_reminders_go_out_once_each(world: tuple[Store, Registry]) -> None:
     store, _ = world
     outbox = Outbox()
     plan = scheduler(store, outbox)
@@ -83,7 +86,7 @@ def test_48h_then_24h_reminders_go_out_once_each(world) -> None:
     assert len(outbox.sent) == 3  # the cancelled appointment never got one
 
 
-def test_quiet_hours_defer_and_catch_up_is_bounded(world) -> None:
+def test_quiet_hours_defer_and_catch_up_is_bounded(world: tuple[Store, Registry]) -> None:
     store, _ = world
     outbox = Outbox()
     plan = scheduler(store, outbox)
@@ -98,14 +101,18 @@ def test_quiet_hours_defer_and_catch_up_is_bounded(world) -> None:
     assert plan.run_once(at(10, 8, 5)) == []
 
 
-def test_after_a_long_outage_only_the_latest_reminder_is_considered(world) -> None:
+def test_after_a_long_outage_only_the_latest_reminder_is_considered(
+    world: tuple[Store, Registry],
+) -> None:
     store, _ = world
     outbox = Outbox()
     sent = scheduler(store, outbox).run_once(at(9, 10, 0))  # both 48 h and 24 h have passed
     assert [(r.appointment_id, r.hours_before) for r in sent] == [(1, 24)]
 
 
-def test_refused_reminders_are_recorded_as_skipped_not_retried(world) -> None:
+def test_refused_reminders_are_recorded_as_skipped_not_retried(
+    world: tuple[Store, Registry],
+) -> None:
     store, _ = world
     outbox = Outbox()
     outbox.refuse = {1}
@@ -119,7 +126,7 @@ def test_refused_reminders_are_recorded_as_skipped_not_retried(world) -> None:
     assert dict(states) == {"skipped": 1}
 
 
-def test_reminders_need_recorded_consent_and_honour_opt_out(world) -> None:
+def test_reminders_need_recorded_consent_and_honour_opt_out(world: tuple[Store, Registry]) -> None:
     from inbox_app.domain.consent import ConsentPurpose, ConsentSource
     from inbox_app.relay.consent import Consents
     from inbox_app.relay.reminders import consent_gate
@@ -165,3 +172,76 @@ def test_reminders_need_recorded_consent_and_honour_opt_out(world) -> None:
     with store.db.read() as conn:
         rows = dict(conn.execute(select(reminders.c.appointment_id, reminders.c.reason)).all())
     assert rows == {1: None, 2: "opted out of reminders"}
+
+
+def test_per_type_offsets_from_the_config_file(
+    world: tuple[Store, Registry], tmp_path: Path
+) -> None:
+    import json as _json
+
+    from inbox_app.relay.reminder_config import load
+
+    store, registry = world
+    registry.upsert(
+        [],
+        [
+            AppointmentIn(
+                "t|blood",
+                "t|2",
+                at(10, 8, 0),
+                at(10, 8, 15),
+                AppointmentStatus.BOOKED,
+                reason="Blutabnahme",
+            )
+        ],
+    )
+    path = tmp_path / "reminders.json"
+    path.write_text(
+        _json.dumps(
+            {
+                "types": {"bloodtest": {"hours_before": [24]}},
+                "schedule": str(SCHEDULE_FILE),
+            }
+        )
+    )
+    config = load(str(path))
+    outbox = Outbox()
+    plan = ReminderScheduler(store, config.policy, outbox)
+    # 48 h before the blood test (08:00 on the 8th): others get theirs, it does not
+    sent = plan.run_once(at(8, 9, 20))
+    assert 4 not in {r.appointment_id for r in sent}
+    assert [(r.appointment_id, r.hours_before) for r in plan.run_once(at(9, 8, 10))] == [(4, 24)]
+
+
+def test_follow_up_after_an_attended_visit_once(world: tuple[Store, Registry]) -> None:
+    store, registry = world
+    registry.upsert(
+        [],
+        [AppointmentIn("t|done", "t|1", at(10, 9, 0), at(10, 9, 30), AppointmentStatus.ATTENDED)],
+    )
+    outbox = Outbox()
+    plan = scheduler(store, outbox)
+    assert plan.run_once(at(10, 12, 0), follow_up_hours=3) == []  # 2.5 h after: not yet
+    sent = plan.run_once(at(10, 12, 40), follow_up_hours=3)
+    assert [(r.appointment_id, r.hours_before) for r in sent] == [(4, -3)]
+    assert plan.run_once(at(10, 13, 0), follow_up_hours=3) == []
+    with store.db.read() as conn:  # not counted as a reminder by reports ("sent")
+        assert conn.execute(select(reminders.c.state)).scalars().all() == ["follow_up"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"quiet_hours": "late"}, "quiet_hours"),
+        ({"hours_before": [0]}, "hours_before"),
+        ({"types": {"checkup": {}}}, "types.checkup"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"satisfaction": {"every_days": 0}}, "every_days"),
+    ],
+)
+def test_a_bad_config_names_the_key(data: dict[str, Any], message: str) -> None:
+    from inbox_app.relay.reminder_config import parse
+    from inbox_app.relay.settings import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        parse(data)

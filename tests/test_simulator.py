@@ -6,6 +6,8 @@ signatures are checked the way a relay must check them.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import json
 import socket
 import threading
@@ -437,7 +439,10 @@ def test_inbound_is_signed_over_meta_escaped_bytes(sim: httpx.Client, rec: Recei
 
     payload = delivery.json()
     value = payload["entry"][0]["changes"][0]["value"]
-    assert value["contacts"] == [{"profile": {"name": "Erika Musterfrau"}, "wa_id": WA_ID}]
+    # 2026 shape (fixture message.json#text): the business-scoped ids ride along.
+    [contact] = value["contacts"]
+    assert contact["profile"] == {"name": "Erika Musterfrau"} and contact["wa_id"] == WA_ID
+    assert contact["user_id"].startswith("DE.") and contact["parent_user_id"].startswith("DE.ENT.")
     [message] = value["messages"]
     assert message["from"] == WA_ID
     assert message["id"] == answer["wamid"]
@@ -464,6 +469,7 @@ def test_inbound_is_signed_over_meta_escaped_bytes(sim: httpx.Client, rec: Recei
             "last_error": None,
             "delivered": True,
             "gave_up": False,
+            "redelivered": 0,
         }
     ]
 
@@ -646,3 +652,99 @@ def test_demo_data_is_synthetic_and_consistent() -> None:
     assert 45 <= offsets[-1] <= 75
     assert {line["from"] for line in scenario["script"]} <= set(by_id)
     create_app(settings_for(None, scenario=ROOT / "resources/demo/scenario.json"))
+
+
+# --- delivery faults: shuffled, duplicated, batched (delivery_faults.py) -----------------
+
+
+def _inbound_all(sim_url: str, texts: list[str], sender: str = WA_ID) -> list[dict[str, Any]]:
+    """Patients writing at the same moment (each call returns after its first attempt)."""
+
+    async def run() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=sim_url, timeout=30) as client:
+            answers = await asyncio.gather(
+                *(client.post("/_sim/inbound", json={"from": sender, "text": t}) for t in texts)
+            )
+        return [a.json() for a in answers]
+
+    return asyncio.run(run())
+
+
+def _messages_in(body: bytes) -> list[dict[str, Any]]:
+    found = []
+    for entry in json.loads(body)["entry"]:
+        for change in entry["changes"]:
+            found.extend(change["value"].get("messages", []))
+    return found
+
+
+def test_batched_webhooks_arrive_as_one_signed_post(sim: httpx.Client, rec: Receiver) -> None:
+    sim.post("/_sim/delivery", json={"batch_size": 5, "batch_window": 1.0}).raise_for_status()
+    answers = _inbound_all(str(sim.base_url), [f"Frage {i}" for i in range(5)])
+    assert {a["status"] for a in answers} == {200}
+    [delivery] = rec.wait_for(1)
+    # One POST, five entries, signed over the merged bytes as Meta serialises them.
+    assert verify(delivery.body, delivery.headers[HEADER.lower()], SECRET)
+    assert sorted(m["text"]["body"] for m in _messages_in(delivery.body)) == [
+        f"Frage {i}" for i in range(5)
+    ]
+    assert len(json.loads(delivery.body)["entry"]) == 5
+
+
+def test_duplicated_webhooks_are_the_same_signed_bytes(sim: httpx.Client, rec: Receiver) -> None:
+    sim.post("/_sim/delivery", json={"duplicate_rate": 1.0}).raise_for_status()
+    wamid = sim.post("/_sim/inbound", json={"from": WA_ID, "text": "Hallo"}).json()["wamid"]
+    first, second = rec.wait_for(2)
+    assert first.body == second.body and [m["id"] for m in _messages_in(first.body)] == [wamid]
+    assert first.headers[HEADER.lower()] == second.headers[HEADER.lower()]
+    records = sim.get("/_sim/webhooks").json()["webhooks"]
+    assert [r["redelivered"] for r in records] == [1]
+
+
+def test_shuffled_statuses_overtake_each_other(sim: httpx.Client, rec: Receiver) -> None:
+    sim.post("/_sim/delivery", json={"shuffle_seconds": 0.5}).raise_for_status()
+    wamids = [
+        sim.post(SEND_PATH, json=text_body(text=f"Nachricht {i}"), headers=AUTH).json()["messages"][
+            0
+        ]["id"]
+        for i in range(10)
+    ]
+    deliveries = rec.wait_for(30, timeout=10)
+    order: dict[str, list[str]] = collections.defaultdict(list)
+    for delivery in deliveries:
+        for entry in delivery.json()["entry"]:
+            for st in entry["changes"][0]["value"]["statuses"]:
+                order[st["id"]].append(st["status"])
+    assert sorted(order) == sorted(wamids)
+    assert all(sorted(s) == ["delivered", "read", "sent"] for s in order.values())
+    # With 10 messages the chance that every trio still came in order is 1 in 6**10.
+    assert any(s != ["sent", "delivered", "read"] for s in order.values())
+
+
+# --- inbound calls (inbound_calls.py) ------------------------------------------------------
+
+
+def test_a_patient_call_arrives_as_connect_then_terminate(sim: httpx.Client, rec: Receiver) -> None:
+    from inbox_app.whatsapp.webhook import parse_envelope
+
+    answer = sim.post("/_sim/call", json={"from": WA_ID, "name": "Erika", "duration": 95})
+    assert answer.status_code == 200 and answer.json()["status"] == 200
+    connect, terminate = rec.wait_for(2)
+    for delivery in (connect, terminate):
+        assert verify(delivery.body, delivery.headers[HEADER.lower()], SECRET)
+        assert delivery.json()["entry"][0]["changes"][0]["field"] == "calls"
+    [opened] = parse_envelope(connect.json()).calls
+    [ended] = parse_envelope(terminate.json()).calls
+    assert (opened.event, opened.direction, opened.from_id) == ("connect", "USER_INITIATED", WA_ID)
+    assert opened.sdp_type == "offer" and opened.call_id == answer.json()["call_id"]
+    assert (ended.event, ended.status, ended.duration) == ("terminate", "COMPLETED", 95)
+    assert ended.call_id == opened.call_id
+
+
+def test_an_unanswered_call_has_no_duration(sim: httpx.Client, rec: Receiver) -> None:
+    from inbox_app.whatsapp.webhook import parse_envelope
+
+    sim.post("/_sim/call", json={"from": WA_ID, "status": "NO_ANSWER"}).raise_for_status()
+    _, terminate = rec.wait_for(2)
+    [ended] = parse_envelope(terminate.json()).calls
+    assert (ended.status, ended.duration) == ("NO_ANSWER", None)

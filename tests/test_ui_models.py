@@ -233,6 +233,16 @@ def test_bridge_coalesces_a_burst_into_one_signal(qapp, qloop) -> None:
     assert received[0].connection == ConnectionState.ONLINE
 
 
+def test_merge_keeps_patient_appointment_and_consent_changes() -> None:
+    # Two ticks merged must still tell the patient panel what changed (it refreshes on these).
+    a = ChangeSummary(patient_ids=frozenset({4}), consent_wa_ids=frozenset({"4915100000001"}))
+    b = ChangeSummary(appointment_ids=frozenset({9}), patient_ids=frozenset({5}))
+    merged = merge_summaries(a, b)
+    assert merged.patient_ids == {4, 5}
+    assert merged.appointment_ids == {9}
+    assert merged.consent_wa_ids == {"4915100000001"}
+
+
 def test_merge_keeps_the_latest_connection_state() -> None:
     a = ChangeSummary(conversation_ids=frozenset({1}), connection=ConnectionState.OFFLINE)
     b = ChangeSummary(client_ids=frozenset({"x"}))

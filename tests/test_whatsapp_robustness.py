@@ -19,8 +19,10 @@ from inbox_app.whatsapp.webhook import WebhookBatch, WebhookFormatError, parse_e
 from tests.live_server import LiveServer
 from tests.webhooks import envelope, signed, text_message
 
-WAMIDS = 200
-COPIES = 10
+# QUALITY R3 asks 1,000 wamids x 20 copies: R3_WAMIDS=1000 R3_COPIES=20 (about a minute
+# per database here); CI runs a fifth of the wamids at half the copies.
+WAMIDS = int(os.environ.get("R3_WAMIDS", "200"))
+COPIES = int(os.environ.get("R3_COPIES", "10"))
 
 
 def count(settings: RelaySettings, query: Any) -> int:
@@ -32,6 +34,7 @@ def count(settings: RelaySettings, query: Any) -> int:
         db.dispose()
 
 
+@pytest.mark.timeout(max(120, WAMIDS * COPIES // 20))  # full scale: minutes on a busy host
 def test_r3_same_wamid_posted_concurrently_is_stored_once(
     relay_server: LiveServer, relay_settings: RelaySettings
 ) -> None:
@@ -41,15 +44,23 @@ def test_r3_same_wamid_posted_concurrently_is_stored_once(
     ]
 
     async def run() -> list[int]:
-        limits = httpx.Limits(max_connections=COPIES * 4)
+        limits = httpx.Limits(max_connections=COPIES * 5)
         async with httpx.AsyncClient(base_url=relay_server.url, timeout=60, limits=limits) as c:
 
             async def post(body: bytes, headers: dict[str, str]) -> int:
-                return (await c.post("/webhook", content=body, headers=headers)).status_code
+                # Like Meta, deliver again when the connection drops (a keep-alive closed
+                # under load); any answer counts, a 5xx fails the test.
+                for _ in range(5):
+                    try:
+                        return (await c.post("/webhook", content=body, headers=headers)).status_code
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.1)
+                return 0
 
             codes: list[int] = []
-            for body, headers in bodies:  # each wamid 10x at once
-                codes += await asyncio.gather(*(post(body, headers) for _ in range(COPIES)))
+            for start in range(0, len(bodies), 5):  # five wamids at a time, each COPIES x
+                burst = [b for b in bodies[start : start + 5] for _ in range(COPIES)]
+                codes += await asyncio.gather(*(post(body, headers) for body, headers in burst))
             return codes
 
     codes = asyncio.run(run())

@@ -31,7 +31,7 @@ from ui.demo import DEMO_PASSWORD, DEMO_USER, DemoError, DemoStack
 from ui.gc_guard import GuiThreadCollector
 from ui.i18n import LANGUAGES, install_language
 from ui.login import LoginDialog
-from ui.main_window import PAGES, MainWindow
+from ui.main_window import MainWindow
 from ui.preferences import Preferences
 from ui.theme import THEMES, apply_theme
 
@@ -52,6 +52,48 @@ _HEADLESS_PLATFORMS = {"offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhr
 DEFAULT_SCREENSHOT_DELAY = 8.0
 SCREENSHOT_SETTLE = 0.6
 LOCK_VIEW_DELAY = 1.0
+
+ViewOpener = Callable[[MainWindow], None]
+# ``--view`` choices: name → what shows that page. Later pages (escalations, reports, audit)
+# join with ``register_view``; only views that exist are offered.
+VIEW_OPENERS: dict[str, ViewOpener] = {
+    "inbox": lambda window: window.show_page("inbox"),
+    "settings": lambda window: window.show_page("settings"),
+    "lock": lambda window: window.show_page("lock"),
+}
+
+
+def register_view(name: str, opener: ViewOpener) -> None:
+    """Offer ``--view name``; ``opener(window)`` shows that page."""
+    VIEW_OPENERS[name] = opener
+
+
+def open_view(window: MainWindow, name: str) -> None:
+    """Show the page ``--view`` named (the inbox for an unknown name)."""
+    VIEW_OPENERS.get(name, VIEW_OPENERS["inbox"])(window)
+
+
+def _show_escalations(window: MainWindow) -> None:
+    from ui import escalations  # the queue page (issue 7)
+
+    escalations.show(window)
+
+
+def _show_audit(window: MainWindow) -> None:
+    from ui import audit_view  # the administrator's audit trail (issue 7)
+
+    audit_view.show_page(window)
+
+
+def _show_reports(window: MainWindow) -> None:
+    from ui import reports  # the clinic's figures (issue 8)
+
+    reports.show_page(window)
+
+
+register_view("escalations", _show_escalations)
+register_view("audit", _show_audit)
+register_view("reports", _show_reports)
 
 
 def has_screen(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
@@ -95,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--theme", choices=THEMES, help="light or dark (default: light)")
     demo.add_argument(
         "--view",
-        choices=PAGES,
+        choices=list(VIEW_OPENERS),
         default="inbox",
         help="which page to show (for screenshots of every main state)",
     )
@@ -258,7 +300,7 @@ async def run_window(
     window.closed.connect(closed.set)
     window.show()
     window.start()
-    window.show_page(view)
+    open_view(window, view)
     if view == "lock" and window.can_lock():
         # Really lock (not just show the page), once the first load has had its moment,
         # so unlocking checks the password as it would after an idle lock.
@@ -332,6 +374,8 @@ async def run_demo(
                 saved_views=prefs.saved_views,
             )
             connect_preferences(window, prefs)
+            # ``--view audit`` adds a demo administrator to it (ui/audit_view.py).
+            window.demo_stack = stack  # type: ignore[attr-defined]
             return await run_window(
                 window, stop=stop, quit_after=quit_after, screenshot=screenshot, view=view
             )
@@ -352,6 +396,19 @@ def _sign_in_problem(exc: Exception) -> str:
         return QCoreApplication.translate("app", "Signing in failed: %1").replace("%1", detail)
     return QCoreApplication.translate(
         "app", "Signing in failed. Check the relay address and your connection, then try again."
+    )
+
+
+SECOND_FACTOR_CODES = ("totp_required", "totp_invalid")
+
+
+def _second_factor_problem(exc: Exception) -> str:
+    if getattr(exc, "code", None) == "totp_invalid":
+        return QCoreApplication.translate(
+            "app", "That code did not work (wrong, or used already). Enter the current one."
+        )
+    return QCoreApplication.translate(
+        "app", "Your account has a second factor: enter the code from your authenticator app."
     )
 
 
@@ -376,13 +433,19 @@ async def run_app(
                 if creds is None:
                     return 0
                 engine = engine_factory(EngineConfig(relay_url=creds.relay_url, data_dir=cache_dir))
+                # The second-factor code only once the relay asked for it (engines without
+                # TOTP support keep working).
+                extra = {"code": creds.code} if creds.code else {}
                 try:
-                    user = await engine.sign_in(creds.username, creds.password)
+                    user = await engine.sign_in(creds.username, creds.password, **extra)
                 except Exception as exc:  # wrong password, relay down, locked cache…
                     log.warning("sign-in failed: %s", type(exc).__name__)
-                    dialog.show_error(_sign_in_problem(exc))
                     await _close_quietly(engine)
                     engine = None
+                    if getattr(exc, "code", None) in SECOND_FACTOR_CODES:
+                        dialog.ask_for_code(_second_factor_problem(exc), creds)
+                    else:
+                        dialog.show_error(_sign_in_problem(exc))
                     continue
                 break
             dialog.deleteLater()
@@ -396,6 +459,10 @@ async def run_app(
                 saved_views=prefs.saved_views,
             )
             connect_preferences(window, prefs)
+            from ui.crash_notice import offer_crash_reports
+            from ui.launcher import crash_folder
+
+            offer_crash_reports(window, crash_folder())
             return await run_window(window, stop=stop)
         finally:
             await _close_quietly(engine)

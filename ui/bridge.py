@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Protocol
+from dataclasses import fields, replace
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -19,18 +19,19 @@ class _Listenable(Protocol):
 
 
 def merge_summaries(a: ChangeSummary, b: ChangeSummary) -> ChangeSummary:
-    """Union of two summaries; the later connection (and session) state wins."""
-    merged = ChangeSummary(
-        conversation_ids=a.conversation_ids | b.conversation_ids,
-        message_ids=a.message_ids | b.message_ids,
-        client_ids=a.client_ids | b.client_ids,
-        connection=b.connection if b.connection is not None else a.connection,
-    )
-    # Newer engines say when the session locked, unlocked or was wiped.
-    session = getattr(b, "session", None) or getattr(a, "session", None)
-    if session is not None:
-        merged = replace(merged, session=session)
-    return merged
+    """Union of two summaries' id sets; the later connection (and session) state wins.
+
+    Field by field, so ids a newer engine adds (patients, appointments, escalations …)
+    are never dropped when ticks merge.
+    """
+    values: dict[str, Any] = {}
+    for f in fields(a):
+        first, second = getattr(a, f.name), getattr(b, f.name, None)
+        if isinstance(first, frozenset):
+            values[f.name] = first | (second or frozenset())
+        else:
+            values[f.name] = second if second is not None else first
+    return replace(a, **values)
 
 
 class EngineBridge(QObject):

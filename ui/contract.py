@@ -10,6 +10,13 @@ older engines and fakes keep working; the matching controls stay disabled otherw
   tells the window when the session locked, unlocked or was wiped
 - ``claim(conversation_id)``, ``resolve(…)``, ``escalate(…)``, ``add_note(…)``
 - ``add_presence_listener(callback(conversation_id, typing_name | None, viewing))``
+- the patient panel (ui/patient_panel.py): ``patients_for(wa_id)``,
+  ``appointments_for(patient_id)``, ``consents_for(wa_id)``, ``search_patients(query)``;
+  staff changes ``free_slots(type_code, *, clinician)`` → ``SlotOffer``,
+  ``book_appointment(patient_id, *, type_code, clinician, start)`` (``SlotTakenError``
+  with ``suggestions``), ``move_appointment(id, *, clinician, start, type_code)``,
+  ``cancel_appointment(id)``, ``record_consent(conversation_id, purposes, *, granted,
+  source)``, ``link_patient(conversation_id, patient_id)``, ``create_patient(**fields)``
 - ``messages(…, after=(timestamp, id))`` is not used yet: after a search jump the window
   ends at the hit and "Jump to latest" reloads the newest page.
 """

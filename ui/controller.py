@@ -106,6 +106,17 @@ class InboxController(QObject):
         await self.thread_model.load(conversation_id)
         if self.thread_model.conversation_id == conversation_id:
             self.conversation_opened.emit(conversation_id)
+            await self._audit_opened(conversation_id, "list")
+
+    async def _audit_opened(self, conversation_id: int, via: str) -> None:
+        """Opening a conversation is a read the audit trail records (queued offline)."""
+        opened = getattr(self.engine, "opened", None)
+        if not callable(opened):
+            return
+        try:
+            await opened(conversation_id, via=via)
+        except Exception as exc:
+            log.warning("recording an opened conversation failed: %s", type(exc).__name__)
 
     @asyncSlot(str)
     async def send(self, text: str) -> None:
@@ -248,6 +259,7 @@ class InboxController(QObject):
         if row is not None and self.thread_model.conversation_id == message.conversation_id:
             self.conversation_opened.emit(message.conversation_id)
             self.jumped.emit(message.conversation_id, row)
+            await self._audit_opened(message.conversation_id, "search")
         return row
 
     @asyncSlot()

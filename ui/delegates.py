@@ -183,6 +183,17 @@ def paint_status(painter: QPainter, rect: QRectF, status: MessageStatus) -> None
             QPointF(top.x(), rect.top() + h * 0.35), QPointF(top.x(), rect.top() + h * 0.68)
         )
         painter.drawPoint(QPointF(top.x(), rect.top() + h * 0.84))
+    elif status == MessageStatus.CANCELLED:
+        # A grey circle with a slash (⊘): withdrawn before it left.
+        d = h * 0.95
+        circle = QRectF(rect.left() + 1, rect.top() + (h - d) / 2, d, d)
+        painter.setPen(QPen(TICK_GREY, 1.4))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawEllipse(circle)
+        painter.drawLine(
+            circle.bottomLeft() + QPointF(d * 0.2, -d * 0.2),
+            circle.topRight() + QPointF(-d * 0.2, d * 0.2),
+        )
     elif status == MessageStatus.NEEDS_REVIEW:
         d = h
         circle = QRectF(rect.left(), rect.top(), d, d)
@@ -375,6 +386,9 @@ class BubbleGeometry:
     retry: QRectF | None
     reactions: QRectF | None
     height: int
+    # A scheduled send: "Scheduled for …" (or "Cancelled") under the bubble, and "Cancel".
+    schedule: QRectF | None = None
+    cancel: QRectF | None = None
 
 
 class MessageDelegate(QStyledItemDelegate):
@@ -382,6 +396,7 @@ class MessageDelegate(QStyledItemDelegate):
     media placeholders, reactions, time and ticks; failed sends offer a one-click retry."""
 
     retry_requested = Signal(str)  # client id of a failed outbox entry
+    cancel_requested = Signal(int)  # message id of a scheduled message not yet sent
 
     MAX_FRACTION = 0.72
     PAD_H = 10
@@ -487,6 +502,56 @@ class MessageDelegate(QStyledItemDelegate):
     def _retry_text(self) -> str:
         return self.tr("Retry")
 
+    @staticmethod
+    def is_scheduled(rec: MessageRecord) -> bool:
+        """A message the relay holds until its ``send_at`` (it can still be cancelled)."""
+        return rec.send_at is not None and rec.status == MessageStatus.QUEUED and rec.id > 0
+
+    def result_text(self, rec: MessageRecord) -> str | None:
+        """A result's state under its bubble: "Result opened on the page · after 12 min"."""
+        if rec.result_state is None:
+            return None
+        states = {
+            "queued": self.tr("Result queued"),
+            "sending": self.tr("Result sending"),
+            "sent": self.tr("Result sent"),
+            "delivered": self.tr("Result delivered"),
+            "read": self.tr("Result notice read"),
+            "opened": self.tr("Result opened on the page"),
+            "downloaded": self.tr("Result downloaded"),
+            "failed": self.tr("Result not delivered"),
+            "needs_review": self.tr("Result: check before resending"),
+        }
+        text = states.get(rec.result_state, rec.result_state)
+        took = rec.result_took
+        if took is not None and rec.result_state not in ("queued", "sending", "failed"):
+            if took < 60:
+                after = self.tr("after %1 s").replace("%1", str(int(took)))
+            elif took < 3600:
+                after = self.tr("after %1 min").replace("%1", str(int(took // 60)))
+            else:
+                after = self.tr("after %1 h").replace("%1", f"{took / 3600:.1f}")
+            text += " · " + after
+        return text
+
+    def _schedule_text(self, rec: MessageRecord) -> str:
+        result = self.result_text(rec)
+        if result is not None:
+            return result
+        if rec.status == MessageStatus.CANCELLED:
+            return self.tr("Cancelled, not sent")
+        when = datetime.fromtimestamp(rec.send_at or rec.timestamp)
+        day = (
+            self.tr("today")
+            if _same_day(when.timestamp(), self._clock())
+            else when.strftime("%d.%m.")
+        )
+        text = self.tr("Scheduled for %1 %2")
+        return text.replace("%1", day).replace("%2", when.strftime("%H:%M"))
+
+    def _cancel_text(self) -> str:
+        return self.tr("Cancel")
+
     def _can_retry(self, rec: MessageRecord) -> bool:
         # Only outbox entries (negative ids, with a client id) can be queued again.
         return rec.status == MessageStatus.FAILED and rec.id < 0 and rec.client_id is not None
@@ -564,6 +629,25 @@ class MessageDelegate(QStyledItemDelegate):
             if retry_w:
                 retry = QRectF(failure.right() + 8, bottom + 2, retry_w - 8, self.FAIL_H)
             bottom = failure.bottom()
+        schedule = cancel = None
+        # The line under the bubble: a scheduled send's time, or a result's state.
+        if (
+            self.is_scheduled(rec)
+            or rec.status == MessageStatus.CANCELLED
+            or rec.result_state is not None
+        ):
+            line_w = small_fm.horizontalAdvance(self._schedule_text(rec))
+            cancel_w = (
+                small_fm.horizontalAdvance(self._cancel_text()) + 12
+                if self.is_scheduled(rec)
+                else 0
+            )
+            total = min(float(width - 2 * self.SIDE), float(line_w + cancel_w + 8))
+            sx = width - self.SIDE - total if outbound else float(self.SIDE)
+            schedule = QRectF(sx, bottom + 2, total - cancel_w, self.FAIL_H)
+            if cancel_w:
+                cancel = QRectF(schedule.right() + 8, bottom + 2, cancel_w - 8, self.FAIL_H)
+            bottom = schedule.bottom()
         geometry = BubbleGeometry(
             chip=chip,
             bubble=bubble,
@@ -585,6 +669,8 @@ class MessageDelegate(QStyledItemDelegate):
             retry=retry,
             reactions=reactions,
             height=int(bottom + self.GAP + 0.999),
+            schedule=schedule,
+            cancel=cancel,
         )
         self._size_cache[key] = geometry
         return geometry
@@ -630,6 +716,11 @@ class MessageDelegate(QStyledItemDelegate):
                 pos = event.position() - QPointF(option.rect.topLeft())
                 if g.retry.adjusted(-4, -2, 4, 2).contains(pos) and rec.client_id is not None:
                     self.retry_requested.emit(rec.client_id)
+                    return True
+            if isinstance(rec, MessageRecord) and g is not None and g.cancel is not None:
+                pos = event.position() - QPointF(option.rect.topLeft())
+                if g.cancel.adjusted(-4, -2, 4, 2).contains(pos):
+                    self.cancel_requested.emit(rec.id)
                     return True
         return False
 
@@ -747,6 +838,27 @@ class MessageDelegate(QStyledItemDelegate):
                 small_fm.elidedText(
                     self._failure_text(rec), Qt.TextElideMode.ElideRight, int(g.failure.width())
                 ),
+            )
+        if g.schedule is not None:
+            painter.setFont(small)
+            painter.setPen(c.q("text_muted"))
+            painter.drawText(
+                g.schedule,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                small_fm.elidedText(
+                    self._schedule_text(rec), Qt.TextElideMode.ElideRight, int(g.schedule.width())
+                ),
+            )
+        if g.cancel is not None:
+            link = QFont(small)
+            link.setBold(True)
+            link.setUnderline(True)
+            painter.setFont(link)
+            painter.setPen(c.q("accent"))
+            painter.drawText(
+                g.cancel,
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                self._cancel_text(),
             )
         if g.retry is not None:
             link = QFont(small)

@@ -21,6 +21,8 @@ from typing import IO, Any
 
 import httpx
 
+from inbox_app.relay.demo_seed import seed as seed_demo
+
 log = logging.getLogger("inbox.ui.demo")
 
 DEMO_USER = "demo"
@@ -36,11 +38,15 @@ DEMO_ENV = {
     "WHATSAPP_VERIFY_TOKEN": "demo-verify-token",
     "WHATSAPP_ACCESS_TOKEN": "demo-access-token",
     "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+    # Synthetic patients only: the demo relay may run without a database key.
+    "INBOX_DEMO": "1",
 }
 
 SCENARIO = Path(__file__).resolve().parent.parent / "resources" / "demo" / "scenario.json"
 # A second (synthetic) staff member who answers some patients, so the inbox shows teamwork.
 COLLEAGUE = SCENARIO.with_name("colleague.json")
+# The demo clinic's reminder settings (appointments.json: its synthetic appointments).
+REMINDERS = SCENARIO.with_name("reminders.json")
 
 
 class DemoError(Exception):
@@ -80,10 +86,18 @@ class DemoStack:
         env.update(DEMO_ENV)
         env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{self.sim_port}"
         env["INBOX_DATABASE_URL"] = f"sqlite:///{self.relay_dir / 'relay.db'}"
+        # Reminders, their buttons and the satisfaction question (docs/reminders.md); the
+        # WABA id lets the relay sync the simulator's approved templates.
+        env["INBOX_REMINDERS_CONFIG"] = str(REMINDERS)
+        env.setdefault("WHATSAPP_WABA_ID", "102290129340398")
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
     def _cli(self, *args: str) -> list[str]:
+        if getattr(sys, "frozen", False):
+            # Inside the PyInstaller bundle there is no Python to run -m with: the app's
+            # own executable runs the relay CLI (ui/launcher.py).
+            return [sys.executable, "relay", *args]
         return [sys.executable, "-m", "inbox_app.relay.cli", *args]
 
     async def start(self) -> None:
@@ -102,6 +116,11 @@ class DemoStack:
             json.loads(COLLEAGUE.read_text(encoding="utf-8")) if COLLEAGUE.is_file() else None
         )
         await asyncio.get_running_loop().run_in_executor(None, self._add_user, env)
+        # Synthetic patients and appointments relative to now, so reminders go out at once.
+        database_url = env["INBOX_DATABASE_URL"]
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: seed_demo(database_url, folder=SCENARIO.parent)
+        )
         if colleague is not None:
             person = colleague["user"]
             await asyncio.get_running_loop().run_in_executor(
@@ -169,6 +188,17 @@ class DemoStack:
             raise DemoError(
                 f"Creating the demo user failed (exit {result.returncode}); see {log_path}."
             )
+
+    async def add_user(self, username: str, password: str, *, role: str, display_name: str) -> None:
+        """Another synthetic staff account on the running demo relay (e.g. an admin for
+        ``--view audit``)."""
+        env = self._env()
+        await asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: self._add_user(
+                env, username=username, password=password, role=role, display_name=display_name
+            ),
+        )
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
         out = (self.relay_dir / f"{name}.log").open("wb")

@@ -26,6 +26,7 @@ class Credentials:
     username: str
     password: str = ""
     relay_url: str = ""
+    code: str = ""  # the second-factor code, once the relay asked for one
 
     def __repr__(self) -> str:  # never show the password in logs or tracebacks
         return f"Credentials(username={self.username!r}, relay_url={self.relay_url!r})"
@@ -57,11 +58,22 @@ class LoginDialog(QDialog):
         self.error_label.setWordWrap(True)
         self.error_label.setAccessibleName(self.tr("Sign-in problem"))
         self.error_label.hide()
+        # Shown only when the relay says the account has a second factor (ask_for_code).
+        self.code = QLineEdit(self)
+        self.code.setObjectName("loginCode")
+        self.code.setAccessibleName(self.tr("Code from your authenticator app"))
+        self.code.setPlaceholderText("123456")
+        self.code.setMaxLength(8)
+        self.code.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
 
         form = QFormLayout()
         form.addRow(self.tr("&Username"), self.username)
         form.addRow(self.tr("&Password"), self.password)
         form.addRow(self.tr("&Relay"), self.relay_url)
+        form.addRow(self.tr("&Code"), self.code)
+        form.setRowVisible(self.code, False)
+        self._form = form
+        self._pending_password = ""
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -86,7 +98,28 @@ class LoginDialog(QDialog):
         if not self.username.text().strip() or not self.relay_url.text().strip():
             self.show_error(self.tr("Please enter your username and the relay address."))
             return
+        if self.code_requested() and not self.code.text().strip():
+            self.show_error(self.tr("Please enter the code from your authenticator app."))
+            return
         self.accept()
+
+    def code_requested(self) -> bool:
+        return self._form.isRowVisible(self.code)
+
+    def ask_for_code(self, sentence: str, credentials: Credentials) -> None:
+        """The relay wants a second-factor code for ``credentials``: show the code field
+        with ``sentence``; the password typed before is kept (in memory) for that step."""
+        self._pending_password = credentials.password
+        self._form.setRowVisible(self.password, False)
+        self._form.setRowVisible(self.code, True)
+        self.code.clear()
+        self.show_error(sentence)
+        self.code.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _end_code_step(self) -> None:
+        self._pending_password = ""
+        self._form.setRowVisible(self.code, False)
+        self._form.setRowVisible(self.password, True)
 
     def show_error(self, sentence: str) -> None:
         """Show why signing in failed (one sentence, no details)."""
@@ -96,8 +129,9 @@ class LoginDialog(QDialog):
     def credentials(self) -> Credentials:
         return Credentials(
             username=self.username.text().strip(),
-            password=self.password.text(),
+            password=self._pending_password or self.password.text(),
             relay_url=self.relay_url.text().strip(),
+            code=self.code.text().strip().replace(" ", "") if self.code_requested() else "",
         )
 
     async def ask(self) -> Credentials | None:
@@ -115,8 +149,9 @@ class LoginDialog(QDialog):
             code = await result
         finally:
             self.finished.disconnect(done)
-        if code != QDialog.DialogCode.Accepted.value:
-            return None
-        creds = self.credentials()
+        creds = self.credentials() if code == QDialog.DialogCode.Accepted.value else None
+        # Nothing secret stays in the dialog (the app hands it back for a code step).
         self.password.clear()
+        self.code.clear()
+        self._end_code_step()
         return creds

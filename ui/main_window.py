@@ -59,13 +59,17 @@ from PySide6.QtWidgets import (
 from inbox_app.client.engine import SignedInUser
 from inbox_app.domain.conversations import ConversationRecord, window_remaining
 from inbox_app.domain.messages import MessageRecord
-from ui.composer import ComposerEdit
+from ui.compose_actions import ComposeActions
+from ui.composer import ComposerEdit, ComposerModes, window_end_of
 from ui.contract import InboxEngine
 from ui.controller import InboxController, connection_label
 from ui.delegates import CLOSING_SOON_SECONDS, ConversationDelegate, MessageDelegate
+from ui.list_filters import ListFilters
 from ui.models import IdRole, RecordRole
 from ui.pages import LockPage, SettingsPage, ShortcutsDialog, padlock_pixmap
+from ui.patient_panel import PatientPanel
 from ui.quick_replies import QuickReplyPalette, load_quick_replies, patient_values, unfilled
+from ui.result_dialog import ResultDialog
 from ui.search import HitRole, SearchHit, SearchResultDelegate, SearchResultsModel
 from ui.theme import colors
 from ui.thread_view import ThreadView
@@ -81,7 +85,6 @@ from ui.views import (
     is_waiting,
     labels_in,
     notification_view,
-    status_label,
     view_label,
 )
 
@@ -252,6 +255,38 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self.palette_popup = QuickReplyPalette(self.replies, self)
+        # Template, note and send-later modes of the composer (ui/composer.py).
+        self.compose_actions = ComposeActions(c, self, clock=clock)
+        self.compose_actions.user_id = user.id if user is not None else None
+        self.composer_modes = ComposerModes(
+            self.composer,
+            self.send_button,
+            *self._composer_layouts,
+            self.compose_actions,
+            show_message=lambda sentence: self.statusBar().showMessage(sentence, 10_000),
+            clock=clock,
+            window_note=self.composer_note,
+            parent=self,
+        )
+        self.compose_actions.failed.connect(
+            lambda sentence: self.statusBar().showMessage(sentence, 10_000)
+        )
+        self.compose_actions.give_back.connect(self._on_send_failed)
+        self.compose_actions.mentioned.connect(self._on_mentioned)
+        # Team and assignee filters under the label filter (ui/list_filters.py).
+        header = self.label_filter.parentWidget()
+        header_layout = header.layout() if header is not None else None
+        assert header is not None and isinstance(header_layout, QVBoxLayout)
+        self.list_filters = ListFilters(
+            self.filter_model,
+            header,
+            header_layout,
+            index=header_layout.indexOf(self.label_filter) + 1,
+            me=user.id if user is not None else None,
+            parent=self,
+        )
+        self.list_filters.changed.connect(self._ensure_selection)
+        self.compose_actions.directory_loaded.connect(self._on_directory)
         self.shortcuts_dialog: ShortcutsDialog | None = None
         self.tray = QSystemTrayIcon(app_icon(), self)
         self.tray.setToolTip(self.tr("Praxis Inbox"))
@@ -276,6 +311,7 @@ class MainWindow(QMainWindow):
         self._labels_timer.setSingleShot(True)
         self._labels_timer.setInterval(0)
         self._labels_timer.timeout.connect(self._refresh_label_choices)
+        self._labels_timer.timeout.connect(self._refresh_list_filters)
         for signal in (
             c.conversation_model.rowsInserted,
             c.conversation_model.dataChanged,
@@ -296,6 +332,7 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._on_focus_changed)
         self.message_delegate.retry_requested.connect(c.retry)
+        self.message_delegate.cancel_requested.connect(self.compose_actions.cancel_scheduled)
         self.search_field.textChanged.connect(self._on_search_text)
         self.search_results.activated.connect(self._on_search_activated)
         self.search_results.clicked.connect(self._on_search_activated)
@@ -483,6 +520,14 @@ class MainWindow(QMainWindow):
         self.window_label = QLabel(header)
         self.window_label.setObjectName("windowBadge")
         hl.addWidget(self.window_label, 0, Qt.AlignmentFlag.AlignVCenter)
+        # Results (ui/result_dialog.py): offered to nurses and clinicians; the relay enforces it.
+        self.result_button = QPushButton(header)
+        self.result_button.setObjectName("resultButton")
+        self.result_button.setAutoDefault(False)
+        self.result_button.clicked.connect(self.open_result_dialog)
+        self.result_button.setVisible(self.may_send_results())
+        self.result_dialog: ResultDialog | None = None
+        hl.addWidget(self.result_button, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(header)
 
         self.thread_view = ThreadView(page)
@@ -520,45 +565,17 @@ class MainWindow(QMainWindow):
         bl.addWidget(self.composer, 1)
         bl.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignVCenter)
         bv.addLayout(bl)
+        self._composer_layouts = (bv, bl)  # ComposerModes adds its controls here
         layout.addWidget(bar)
         self.right_stack.addWidget(page)
         self.thread_page = page
 
     def _build_patient_panel(self) -> None:
-        self.patient_panel = QFrame(self)
-        self.patient_panel.setObjectName("patientPanel")
-        layout = QVBoxLayout(self.patient_panel)
-        layout.setContentsMargins(16, 14, 16, 14)
-        layout.setSpacing(2)
-        self.panel_title = QLabel(self.patient_panel)
-        self.panel_title.setObjectName("panelTitle")
-        layout.addWidget(self.panel_title)
-        self.panel_sections: dict[str, QLabel] = {}
-        self.panel_values: dict[str, QLabel] = {}
-        for key in (
-            "name",
-            "phone",
-            "window",
-            "status",
-            "labels",
-            "birth",
-            "appointments",
-            "consent",
-        ):
-            section = QLabel(self.patient_panel)
-            section.setObjectName("panelSection")
-            value = QLabel(self.patient_panel)
-            value.setObjectName("panelValue")
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(section)
-            layout.addWidget(value)
-            self.panel_sections[key] = section
-            self.panel_values[key] = value
-        for key in ("birth", "appointments", "consent"):
-            self.panel_values[key].setObjectName("panelPlaceholder")
-        layout.addStretch(1)
-        self.patient_panel.setMinimumWidth(220)
+        # The panel and its register/booking logic live in ui/patient_panel.py.
+        self.patient_panel = PatientPanel(self.controller, self, clock=self._clock, user=self._user)
+        self.panel_title = self.patient_panel.title
+        self.panel_sections = self.patient_panel.sections
+        self.panel_values = self.patient_panel.values
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -585,7 +602,7 @@ class MainWindow(QMainWindow):
             ("claim", "Ctrl+Shift+C", None),
             ("resolve", "Ctrl+Shift+R", None),
             ("escalate", "Ctrl+Shift+E", None),
-            ("note", "Ctrl+Shift+N", None),
+            ("note", "Ctrl+Shift+N", lambda: self.composer_modes.toggle_note()),
             ("settings", "Ctrl+,", lambda: self.show_page("settings")),
             ("lock", "Ctrl+Shift+L", self.lock),
             ("shortcuts", "F1", self.show_shortcuts),
@@ -633,6 +650,7 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         """Set every visible string (again, after a language switch)."""
         self.rail_title.setText(self.tr("Praxis Inbox"))
+        self.result_button.setText(self.tr("Send result…"))
         self.view_list.setAccessibleName(self.tr("Views"))
         self.saved_title.setText(self.tr("SAVED VIEWS"))
         self.saved_list.setAccessibleName(self.tr("Saved views"))
@@ -669,21 +687,7 @@ class MainWindow(QMainWindow):
         self.quick_reply_button.setToolTip(self.tr("Quick replies (/ or Ctrl+/)"))
         self.send_button.setText(self.tr("Send"))
         self.send_button.setAccessibleName(self.tr("Send message"))
-        self.patient_panel.setAccessibleName(self.tr("Patient"))
-        self.panel_title.setText(self.tr("Patient"))
-        sections = {
-            "name": self.tr("NAME"),
-            "phone": self.tr("PHONE"),
-            "window": self.tr("24-HOUR WINDOW"),
-            "status": self.tr("STATUS"),
-            "labels": self.tr("LABELS"),
-            "birth": self.tr("DATE OF BIRTH"),
-            "appointments": self.tr("APPOINTMENTS"),
-            "consent": self.tr("CONSENT"),
-        }
-        for key, text in sections.items():
-            self.panel_sections[key].setText(text)
-            self.panel_values[key].setAccessibleName(text.capitalize())
+        self.patient_panel.retranslate()
         self.connection_status.setAccessibleName(self.tr("Connection"))
         self.user_status.setAccessibleName(self.tr("Signed-in user"))
         if self._user is not None:
@@ -702,6 +706,10 @@ class MainWindow(QMainWindow):
         cid = self.controller.current_conversation_id
         self._update_header(cid) if cid is not None else self._update_panel(None)
         self._update_composer_mode()
+        if getattr(self, "composer_modes", None) is not None:
+            self.composer_modes.retranslate()
+            self.list_filters.retranslate()
+            self._refresh_list_filters()
         self._update_title()
 
     def repaint_all(self) -> None:
@@ -778,6 +786,19 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load the conversation list (the window opens the first one by itself)."""
         self.controller.load()
+        self.compose_actions.load()
+        if self.controller.supports("escalations"):
+            # The escalation queue page, its rail button and the escalate dialog.
+            from ui.escalations import install as install_escalations
+
+            install_escalations(self, clock=self._clock)
+        if self._user is not None and self._user.role == "admin":
+            from ui.audit_view import install as install_audit  # the audit trail window
+
+            install_audit(self)
+        from ui.reports import install as install_reports  # admins and clinicians
+
+        install_reports(self)
 
     def _ensure_selection(self, *_: object) -> None:
         # So a fresh window (and a screenshot) always shows an open thread.
@@ -869,6 +890,29 @@ class MainWindow(QMainWindow):
             )
             self.conversation_list.scrollTo(proxy_index)
 
+    def may_send_results(self) -> bool:
+        role = getattr(self._user, "role", None)
+        return role in ("nurse", "clinician") and callable(
+            getattr(self.controller.engine, "send_result", None)
+        )
+
+    def open_result_dialog(self) -> ResultDialog | None:
+        """The result dialog for the open conversation (its patients and consents load)."""
+        cid = self.controller.current_conversation_id
+        record = self._record(cid) if cid is not None else None
+        if record is None or not self.may_send_results():
+            return None
+        dialog = ResultDialog(self.controller.engine, record.id, [], [], self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sent.connect(
+            lambda _state: self.statusBar().showMessage(self.tr("Result sent."), 5000)
+        )
+        self.result_dialog = dialog
+        dialog.destroyed.connect(lambda: setattr(self, "result_dialog", None))
+        dialog.show()
+        dialog.load(record.wa_id)
+        return dialog
+
     def _record(self, conversation_id: int) -> ConversationRecord | None:
         model = self.controller.conversation_model
         row = model.row_of_id(conversation_id)
@@ -885,6 +929,7 @@ class MainWindow(QMainWindow):
                 self._drafts.pop(self._draft_owner, None)
             self.composer.setPlainText(self._drafts.pop(conversation_id, ""))
         self._draft_owner = conversation_id
+        self.compose_actions.load_context(conversation_id)
         self._update_header(conversation_id)
         self.jump_latest.setVisible(self.controller.thread_model.has_newer)
         if self.current_page() == "inbox" and not self.search_field.hasFocus():
@@ -937,43 +982,24 @@ class MainWindow(QMainWindow):
         self.composer_note.setText(
             self.tr(
                 "The 24-hour window is closed: WhatsApp only delivers approved templates now. "
-                "Template sending arrives with the template catalogue."
+                "The one that fits is chosen below; check its values, then send."
             )
         )
-        self.composer_note.setVisible(
-            not open_ and self.controller.current_conversation_id is not None
-        )
+        cid = self.controller.current_conversation_id
+        self.composer_note.setVisible(not open_ and cid is not None)
+        modes = getattr(self, "composer_modes", None)  # built after the first retranslate
+        if modes is not None:
+            rec = self._record(cid) if cid is not None else None
+            self.quick_reply_button.setEnabled(open_ and bool(self.replies) and not modes.note_mode)
+            modes.set_base_values(self.quick_reply_values() if cid is not None else {})
+            modes.set_window(
+                open_=open_,
+                window_end=window_end_of(rec.last_inbound_at) if rec is not None else None,
+                has_conversation=cid is not None,
+            )
 
     def _update_panel(self, rec: ConversationRecord | None) -> None:
-        v = self.panel_values
-        not_linked = self.tr("not linked yet")
-        if rec is None:
-            for label in v.values():
-                label.setText("—")
-        else:
-            v["name"].setText(rec.display_name)
-            v["phone"].setText(rec.phone or rec.wa_id)
-            remaining = window_remaining(rec.last_inbound_at, self._clock())
-            v["window"].setText(
-                self.tr("open, %n h left", "", max(1, int(-(-remaining // 3600))))
-                if remaining > 0
-                else self.tr("closed — templates only")
-            )
-            holder = rec.claimed_by if rec.claimed_by is not None else rec.assignee_id
-            who = (
-                self.tr("unassigned")
-                if holder is None
-                else self.tr("you")
-                if self._user is not None and holder == self._user.id
-                else rec.claimed_by_name or self.tr("a colleague")
-            )
-            status = status_label(rec.status) + (
-                " · " + self.tr("escalated") if rec.escalated else ""
-            )
-            v["status"].setText(f"{status} · {who}")
-            v["labels"].setText(", ".join(rec.labels) if rec.labels else self.tr("none"))
-        for key in ("birth", "appointments", "consent"):
-            v[key].setText(not_linked)
+        self.patient_panel.show_conversation(rec)
 
     def _on_tick(self) -> None:
         self.filter_model.refilter()
@@ -1006,6 +1032,8 @@ class MainWindow(QMainWindow):
 
     def submit(self) -> None:
         """Send what the composer holds (Enter or the Send button)."""
+        if self.composer_modes.submit():
+            return  # an internal note or a template
         text = self.composer.toPlainText()
         if not text.strip() or not self.composer.isEnabled():
             return
@@ -1082,6 +1110,7 @@ class MainWindow(QMainWindow):
         rec = self._record(cid) if cid is not None else None
         if rec is not None:
             values.update(patient_values(rec.display_name))
+        values.update(self.composer_modes.context_values(cid))
         return values
 
     def open_quick_replies(self, query: str = "") -> None:
@@ -1115,8 +1144,11 @@ class MainWindow(QMainWindow):
         dialog.setWindowTitle(self.tr("Save view"))
         dialog.setLabelText(self.tr("Name for this view:"))
         label = self.filter_model.label
+        extra = self.list_filters.describe()
         dialog.setTextValue(
-            view_label(self.filter_model.view_key) + (f" · {label}" if label else "")
+            view_label(self.filter_model.view_key)
+            + (f" · {label}" if label else "")
+            + (f" · {extra}" if extra else "")
         )
 
         def done(result: int) -> None:
@@ -1132,7 +1164,8 @@ class MainWindow(QMainWindow):
 
     def save_view(self, name: str) -> None:
         """Keep the current view and label filter under ``name``."""
-        self.saved_views.add(SavedView(name, self.filter_model.view_key, self.filter_model.label))
+        fm = self.filter_model
+        self.saved_views.add(SavedView(name, fm.view_key, fm.label, fm.team, fm.assignee))
         self._saved_views_updated()
 
     def remove_saved_view(self, row: int) -> None:
@@ -1163,6 +1196,7 @@ class MainWindow(QMainWindow):
             found = self.label_filter.findData(view.label) if view.label else 0
             self.label_filter.setCurrentIndex(max(0, found))
             self.filter_model.set_label(view.label)
+            self.list_filters.select(view.team, view.assignee)
             self._ensure_selection()
 
     def _on_session_changed(self, state: str) -> None:
@@ -1290,6 +1324,22 @@ class MainWindow(QMainWindow):
         # No patient data in notifications: only the view's name.
         title = self.tr("Praxis Inbox")
         text = self.tr("New message in %1").replace("%1", view_label(view))
+        self.notifications.append((title, text))
+        del self.notifications[:-20]
+        if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 5000)
+
+    def _on_directory(self, directory: dict[str, object]) -> None:
+        self.list_filters.set_directory(directory)
+        self._refresh_list_filters()
+
+    def _refresh_list_filters(self) -> None:
+        self.list_filters.refresh(list(self.controller.conversation_model.records()))
+
+    def _on_mentioned(self, conversation_id: int) -> None:
+        # A colleague @mentioned the user in a note: say so, without any patient data.
+        title = self.tr("Praxis Inbox")
+        text = self.tr("A colleague mentioned you in an internal note")
         self.notifications.append((title, text))
         del self.notifications[:-20]
         if self.tray.isVisible() and QSystemTrayIcon.supportsMessages():

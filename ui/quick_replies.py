@@ -12,13 +12,16 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
     QByteArray,
+    QDate,
     QEvent,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -28,6 +31,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+
+from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
 
 log = logging.getLogger("inbox.ui.quick_replies")
 
@@ -119,6 +124,51 @@ def patient_values(display_name: str | None) -> dict[str, str]:
         values["patient.first_name"] = parts[0]
         if len(parts) > 1:
             values["patient.last_name"] = parts[-1]
+    return values
+
+
+def appointment_values(start: float, language: str | None) -> dict[str, str]:
+    """An appointment's date and time as a message in ``language`` writes them
+    (``appointment.when``: "Donnerstag, 4. Dezember 2025, 09:30 Uhr"); German by default."""
+    locale = QLocale((language or "de").replace("_", "-"))
+    moment = datetime.fromtimestamp(start)
+    day = QDate(moment.year, moment.month, moment.day)
+    german = locale.language() == QLocale.Language.German
+    date = (
+        day.toString("dd.MM.yyyy")
+        if german
+        else locale.toString(day, QLocale.FormatType.ShortFormat)
+    )
+    clock = moment.strftime("%H:%M")
+    when = f"{locale.toString(day, QLocale.FormatType.LongFormat)}, {clock}"
+    return {
+        "appointment.date": date,
+        "appointment.time": clock,
+        "appointment.when": when + (" Uhr" if german else ""),
+    }
+
+
+def record_values(
+    patient: PatientRecord | None, appointment: AppointmentRecord | None
+) -> dict[str, str]:
+    """Values from the patient register: names and language, and the next appointment's
+    date and time in the patient's language (``appointment.start`` keeps the moment, so a
+    template in another language can write it its own way; ``reference`` is the booking)."""
+    values: dict[str, str] = {}
+    if patient is not None:
+        if patient.given_name:
+            values["patient.first_name"] = patient.given_name
+        if patient.family_name:
+            values["patient.last_name"] = patient.family_name
+        full = " ".join(p for p in (patient.given_name, patient.family_name) if p)
+        if full:
+            values["patient.full_name"] = full
+        if patient.language:
+            values["patient.language"] = patient.language
+    if appointment is not None:
+        values.update(appointment_values(appointment.start, patient.language if patient else None))
+        values["appointment.start"] = repr(float(appointment.start))
+        values["appointment.reference"] = appointment.external_id
     return values
 
 

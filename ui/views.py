@@ -41,6 +41,9 @@ VIEW_KEYS = (
     "snoozed",
     "resolved",
 )
+# Filter values meaning "none": no team, nobody holds it (ids are always positive).
+NO_TEAM = -1
+NOBODY = -1
 KeyRole = Qt.ItemDataRole.UserRole + 10
 CountRole = Qt.ItemDataRole.UserRole + 11
 UnreadRole = Qt.ItemDataRole.UserRole + 12
@@ -116,6 +119,26 @@ def matches(key: str, rec: ConversationRecord, *, me: int | None, now: float) ->
     return False
 
 
+def filter_accepts(
+    rec: ConversationRecord,
+    *,
+    label: str | None = None,
+    team: int | None = None,
+    assignee: int | None = None,
+) -> bool:
+    """The list filters: a label it carries, its team (``NO_TEAM``: none), and who has it
+    (assigned or claimed; ``NOBODY``: unassigned). None means any."""
+    if label is not None and label not in rec.labels:
+        return False
+    if team is not None and (rec.team_id or NO_TEAM) != team:
+        return False
+    if assignee is not None:
+        if assignee == NOBODY:
+            return holder(rec) is None
+        return assignee in (rec.assignee_id, rec.claimed_by)
+    return True
+
+
 def labels_in(records: list[ConversationRecord]) -> list[str]:
     """Every label used by these conversations, sorted case-insensitively."""
     return sorted({label for rec in records for label in rec.labels}, key=str.casefold)
@@ -144,10 +167,36 @@ class ConversationFilterModel(QSortFilterProxyModel):
         self._key = "all"
         self._me: int | None = None
         self._label: str | None = None
+        self._team: int | None = None
+        self._assignee: int | None = None
 
     @property
     def view_key(self) -> str:
         return self._key
+
+    @property
+    def team(self) -> int | None:
+        return self._team
+
+    @property
+    def assignee(self) -> int | None:
+        return self._assignee
+
+    def set_team(self, team: int | None) -> None:
+        """Narrow to one team's conversations (``NO_TEAM``: without a team; None: any)."""
+        if team == self._team:
+            return
+        self.beginFilterChange()
+        self._team = team
+        self.endFilterChange()
+
+    def set_assignee(self, user_id: int | None) -> None:
+        """Narrow to what ``user_id`` has (``NOBODY``: unassigned; None: anyone's)."""
+        if user_id == self._assignee:
+            return
+        self.beginFilterChange()
+        self._assignee = user_id
+        self.endFilterChange()
 
     @property
     def label(self) -> str | None:
@@ -182,7 +231,9 @@ class ConversationFilterModel(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:
         rec = _source_record(self.sourceModel(), source_row)  # type: ignore[arg-type]
-        if rec is None or (self._label is not None and self._label not in rec.labels):
+        if rec is None or not filter_accepts(
+            rec, label=self._label, team=self._team, assignee=self._assignee
+        ):
             return False
         return matches(self._key, rec, me=self._me, now=self._clock())
 
@@ -298,14 +349,22 @@ class ViewCountsModel(QAbstractListModel):
 
 @dataclass(frozen=True, slots=True)
 class SavedView:
-    """A named view plus label filter, kept in the user's settings."""
+    """A named view plus its filters (label, team, assignee), kept in the user's settings."""
 
     name: str
     view_key: str
     label: str | None = None
+    team: int | None = None  # NO_TEAM: conversations without a team
+    assignee: int | None = None  # NOBODY: unassigned
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "view": self.view_key, "label": self.label}
+        return {
+            "name": self.name,
+            "view": self.view_key,
+            "label": self.label,
+            "team": self.team,
+            "assignee": self.assignee,
+        }
 
     @classmethod
     def from_json(cls, data: Any) -> SavedView | None:
@@ -315,7 +374,14 @@ class SavedView:
         name, key, label = data.get("name"), data.get("view"), data.get("label")
         if not isinstance(name, str) or not name.strip() or key not in VIEW_KEYS:
             return None
-        return cls(name.strip(), str(key), label if isinstance(label, str) and label else None)
+        team, assignee = data.get("team"), data.get("assignee")
+        return cls(
+            name.strip(),
+            str(key),
+            label if isinstance(label, str) and label else None,
+            team if isinstance(team, int) and not isinstance(team, bool) else None,
+            assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None,
+        )
 
 
 SavedViewRole = Qt.ItemDataRole.UserRole + 13

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from types import TracebackType
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 from httpx_sse import SSEError, aconnect_sse
 
+from inbox_app.client.network import NetworkOptions, check_relay_url
 from inbox_app.client.records import FeedEvent, SignedInUser
 from inbox_app.domain.messages import MessageRecord
 
@@ -66,6 +68,22 @@ class ConversationClaimed(RelayError):
         self.claimed_by = claimed_by
 
 
+class SlotTakenError(RelayError):
+    """409 ``slot_taken``: someone booked the time first; ``suggestions`` are free slots
+    (``{"clinician", "start", "end"}``) the relay offers instead."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        suggestions: list[dict[str, Any]] | None = None,
+    ):
+        super().__init__(message, status=status, code=code)
+        self.suggestions = suggestions or []
+
+
 @dataclass(frozen=True, slots=True)
 class SyncPage:
     events: list[FeedEvent]
@@ -100,9 +118,33 @@ def _error_from(response: httpx.Response) -> RelayError:
             code=code,
             claimed_by=holder if isinstance(holder, dict) else None,
         )
+    if status == 409 and code == "slot_taken" and isinstance(body, dict):
+        offered = body.get("suggestions")
+        return SlotTakenError(
+            message,
+            status=status,
+            code=code,
+            suggestions=[s for s in offered if isinstance(s, dict)]
+            if isinstance(offered, list)
+            else [],
+        )
     if status in _UNAVAILABLE_STATUSES:
         return RelayUnavailable("The relay is not available right now.", status=status, code=code)
     return RelayError(message, status=status, code=code)
+
+
+def _unreachable(exc: httpx.TransportError) -> RelayUnavailable:
+    # A certificate we do not trust is not a network hiccup: say so, once, clearly.
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return RelayUnavailable(
+                "The relay's certificate is not trusted. If the clinic uses its own "
+                "certificate authority, set INBOX_CA_BUNDLE to its CA file.",
+                code="certificate",
+            )
+        cause = cause.__cause__ or cause.__context__
+    return RelayUnavailable("The relay cannot be reached.")
 
 
 class RelayClient:
@@ -117,7 +159,10 @@ class RelayClient:
         timeout: float = 15.0,
         stream_read_timeout: float = 45.0,
         device_id: str | None = None,
+        network: NetworkOptions | None = None,
     ) -> None:
+        base_url = check_relay_url(base_url)
+        network = network or NetworkOptions.from_env()
         self.token = token
         self._timeout = timeout
         # Called (on the loop thread) with the ``data`` of each SSE ``presence`` event; those
@@ -135,6 +180,9 @@ class RelayClient:
                 **({DEVICE_HEADER: device_id} if device_id else {}),
             },
             follow_redirects=False,
+            # Always verified; a clinic CA is added, never a way around checking.
+            verify=network.ssl_context(),
+            proxy=network.proxy,
         )
 
     async def aclose(self) -> None:
@@ -172,7 +220,7 @@ class RelayClient:
             )
         except httpx.TransportError as exc:
             log.info("%s %s failed: %s", method, path, type(exc).__name__)
-            raise RelayUnavailable("The relay cannot be reached.") from exc
+            raise _unreachable(exc) from exc
         if response.status_code >= 400:
             raise _error_from(response)
         try:
@@ -184,14 +232,13 @@ class RelayClient:
 
     # -- auth -----------------------------------------------------------------------------
 
-    async def login(self, username: str, password: str) -> SignedInUser:
-        """Exchange credentials for a token (kept on this client, in memory only)."""
-        body = await self._request(
-            "POST",
-            "/v1/auth/login",
-            json_body={"username": username, "password": password},
-            auth=False,
-        )
+    async def login(self, username: str, password: str, *, code: str | None = None) -> SignedInUser:
+        """Exchange credentials (and a TOTP ``code`` where the account has one) for a
+        token (kept on this client, in memory only)."""
+        credentials = {"username": username, "password": password}
+        if code:
+            credentials["code"] = code
+        body = await self._request("POST", "/v1/auth/login", json_body=credentials, auth=False)
         try:
             self.token = str(body["token"])
             return SignedInUser.from_json(body["user"])
@@ -250,7 +297,7 @@ class RelayClient:
                     yield event
         except httpx.TransportError as exc:
             log.info("event stream failed: %s", type(exc).__name__)
-            raise RelayUnavailable("The relay cannot be reached.") from exc
+            raise _unreachable(exc) from exc
         except SSEError as exc:
             raise RelayError("The relay did not send an event stream.") from exc
 
@@ -296,6 +343,37 @@ class RelayClient:
 
     async def set_presence(self, conversation_id: int, state: str) -> None:
         await self.post("/v1/presence", {"conversation_id": int(conversation_id), "state": state})
+
+    async def send_result(
+        self,
+        conversation_id: int,
+        *,
+        client_id: str,
+        data: bytes,
+        filename: str,
+        mime_type: str,
+        fields: dict[str, str],
+    ) -> dict[str, Any]:
+        """``POST /v1/conversations/{id}/results`` (multipart); the relay checks everything
+        again. Returns the result's state; repeating a ``client_id`` is safe (deduped)."""
+        try:
+            response = await self._http.post(
+                f"/v1/conversations/{int(conversation_id)}/results",
+                data={**fields, "client_id": client_id},
+                files={"file": (filename, data, mime_type)},
+                headers=self._auth(),
+            )
+        except httpx.TransportError as exc:
+            raise _unreachable(exc) from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        try:
+            result = response.json()["result"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        if not isinstance(result, dict):
+            raise RelayError("The relay sent an unreadable answer.", status=200)
+        return result
 
     async def send_message(self, conversation_id: int, client_id: str, text: str) -> MessageRecord:
         """Hand a text message to the relay; repeating a ``client_id`` is safe (deduped)."""

@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
+from inbox_app.client import escalation_cache
+from inbox_app.client.erasure import PATIENT_ERASED_EVENT, erase_patients
 from inbox_app.client.keys import CacheKey, make_private_dir
 from inbox_app.client.localfs import filesystem_type, is_network_fs
 from inbox_app.client.records import (
@@ -49,6 +51,7 @@ from inbox_app.client.records import (
 from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
 from inbox_app.domain.consent import ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord
+from inbox_app.domain.escalations import CallRecord, EscalationRecord
 from inbox_app.domain.messages import (
     Direction,
     MessageRecord,
@@ -126,6 +129,9 @@ class AppliedChanges:
     patient_ids: frozenset[int] = frozenset()
     appointment_ids: frozenset[int] = frozenset()
     consent_wa_ids: frozenset[str] = frozenset()
+    # Escalations changed (or whose calls did), and overdue notices (escalation_cache.py).
+    escalation_ids: frozenset[int] = frozenset()
+    overdue_escalation_ids: frozenset[int] = frozenset()
 
 
 def note_message_id(note_id: int) -> int:
@@ -746,6 +752,7 @@ class Cache:
                 elif version < SCHEMA_VERSION:
                     _migrate(conn, version)
                     log.info("migrated cache schema v%d -> v%d", version, SCHEMA_VERSION)
+                escalation_cache.ensure_schema(conn)  # new tables, no replay needed
         except DBAPIError as exc:
             engine.dispose()
             if isinstance(exc.orig, CacheError):
@@ -852,9 +859,15 @@ class Cache:
         patients: list[dict[str, Any]] = []
         appointments: list[dict[str, Any]] = []
         consents: list[dict[str, Any]] = []
+        escalation_rows = escalation_cache.Pending()
+        erased: list[dict[str, Any]] = []  # patient.erased (erasure.py, DSGVO Art. 17)
         for ev in events:
             try:
-                if ev.type == "conversation":
+                if ev.type == PATIENT_ERASED_EVENT:
+                    erased.append(ev.data)
+                elif ev.type in ("escalation", "call"):
+                    escalation_rows.add(ev.type, ev.seq, ev.data)
+                elif ev.type == "conversation":
                     record = ConversationRecord.from_json(ev.data)
                     # ``data`` keeps every field the relay sent, also ones no record has yet.
                     conversations.append(
@@ -905,6 +918,12 @@ class Cache:
         with self._engine.begin() as conn:
             changes = self._write(conn, conversations, messages)
             changes = self._write_extras(conn, changes, notes, patients, appointments, consents)
+            if escalation_rows:
+                touched, overdue = escalation_rows.write(conn)
+                changes = replace(changes, escalation_ids=touched, overdue_escalation_ids=overdue)
+            if erased:
+                gone = erase_patients(conn, erased)
+                changes = replace(changes, conversation_ids=changes.conversation_ids | gone)
             # Never move the cursor backwards (a stale replay must not rewind it).
             conn.execute(
                 text(
@@ -1018,6 +1037,25 @@ class Cache:
     def _apply_note_sync(self, row: dict[str, Any]) -> AppliedChanges:
         with self._engine.begin() as conn:
             return self._write_extras(conn, AppliedChanges(), [row], [], [], [])
+
+    async def apply_escalation(self, data: dict[str, Any]) -> None:
+        """Store an escalation a command returned (the feed's next event still wins)."""
+        await self._run(escalation_cache.write_answer, self._engine, data)
+
+    async def escalations(self, conversation_id: int | None = None) -> list[EscalationRecord]:
+        """Cached escalations (all, or one conversation's), most pressing first."""
+        return await self._run(escalation_cache.read_escalations, self._engine, conversation_id)
+
+    async def reconcile_escalations(self, states: list[dict[str, Any]]) -> frozenset[int]:
+        """Hold exactly the escalations the relay lists now; returns the ids that changed."""
+        return await self._run(escalation_cache.reconcile, self._engine, states)
+
+    async def escalations_by_id(self, ids: Iterable[int]) -> list[EscalationRecord]:
+        wanted = sorted({int(i) for i in ids})
+        return await self._run(escalation_cache.read_escalations_by_id, self._engine, wanted)
+
+    async def calls_for(self, escalation_id: int) -> list[CallRecord]:
+        return await self._run(escalation_cache.read_calls, self._engine, int(escalation_id))
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -1190,6 +1228,32 @@ class Cache:
                 except (KeyError, TypeError, ValueError):
                     log.warning("unreadable stored patient id=%s", row.id)
         return out
+
+    async def search_patients(self, query: str, *, limit: int = 20) -> list[PatientRecord]:
+        """Cached patients whose name, record number or date of birth (ISO or DD.MM.YYYY)
+        contains every word of ``query`` (case-insensitive); for linking an unknown number."""
+        return await self._run(self._search_patients_sync, query, limit)
+
+    def _search_patients_sync(self, query: str, limit: int) -> list[PatientRecord]:
+        words = [w.casefold() for w in query.split()]
+        found: list[PatientRecord] = []
+        if not words:
+            return found
+        with self._engine.connect() as conn:
+            for row in conn.execute(text("SELECT id, data FROM patients ORDER BY id")):
+                try:
+                    p = patient_from_json(_stored_json(row.data))
+                except (KeyError, TypeError, ValueError):
+                    continue
+                german = ".".join(reversed(p.birth_date.split("-"))) if p.birth_date else ""
+                hay = " ".join(
+                    [p.given_name, p.family_name, p.record_number or "", p.birth_date or "", german]
+                ).casefold()
+                if all(w in hay for w in words):
+                    found.append(p)
+                    if len(found) >= limit:
+                        break
+        return found
 
     async def appointments_for(
         self, patient_id: int, *, now: float | None = None

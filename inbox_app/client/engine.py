@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,12 @@ from inbox_app.client.api import (
     RelayClient,
     RelayError,
     RelayUnavailable,
+    SlotTakenError,
     Unauthorized,
     WipeOrdered,
 )
+from inbox_app.client.audit_session import AuditSession
+from inbox_app.client.booking import SlotOffer
 from inbox_app.client.cache import (
     CACHE_FILE,
     Cache,
@@ -71,18 +75,24 @@ from inbox_app.client.keys import (
     write_private_file,
 )
 from inbox_app.client.outbox import Outbox
+from inbox_app.client.read_audit import ReadReports
 from inbox_app.client.records import (
     ChangeSummary,
     ConnectionState,
     FeedEvent,
     SessionState,
     SignedInUser,
+    appointment_from_json,
+    consent_from_json,
+    patient_from_json,
 )
 from inbox_app.client.sync import SyncEngine
 from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
 from inbox_app.domain.consent import ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord
+from inbox_app.domain.escalations import CallRecord, EscalationRecord
 from inbox_app.domain.messages import MessageRecord
+from inbox_app.domain.results import check_result
 
 __all__ = [
     "CacheOnNetworkFilesystem",
@@ -99,6 +109,8 @@ __all__ = [
     "RelayUnavailable",
     "SessionState",
     "SignedInUser",
+    "SlotOffer",
+    "SlotTakenError",
     "WipeOrdered",
     "WrongPassword",
 ]
@@ -106,6 +118,20 @@ __all__ = [
 log = logging.getLogger("inbox.client.engine")
 
 _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+
+
+def _appointment_answer(answer: dict[str, Any]) -> AppointmentRecord:
+    try:
+        return appointment_from_json(answer["appointment"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+
+
+def _patient_answer(answer: dict[str, Any]) -> PatientRecord:
+    try:
+        return patient_from_json(answer["patient"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RelayError("The relay sent an unreadable answer.", status=200) from exc
 
 
 class NotSignedIn(RuntimeError):
@@ -179,6 +205,7 @@ class ClientEngine:
         self._user: SignedInUser | None = None
         self._sync: SyncEngine | None = None
         self._outbox: Outbox | None = None
+        self._reads: ReadReports | None = None  # searches and openings, for the audit trail
         self._tasks: list[asyncio.Task[None]] = []
         # Only after an offline unlock: to log in once the relay is back, then dropped.
         self._pending_password: str | None = None
@@ -204,7 +231,12 @@ class ClientEngine:
         return self._config.data_dir / user_folder_name(username)
 
     async def sign_in(
-        self, username: str, password: str, *, reset_unreadable_cache: bool = False
+        self,
+        username: str,
+        password: str,
+        *,
+        reset_unreadable_cache: bool = False,
+        code: str | None = None,
     ) -> SignedInUser:
         """Log in to the relay, unlock (or create) this user's encrypted cache.
 
@@ -212,7 +244,9 @@ class ClientEngine:
         the engine stays OFFLINE until the relay answers. Raises ``Unauthorized`` for wrong
         credentials, ``RelayUnavailable`` when offline without a usable cache,
         ``WrongPassword`` offline, ``CacheUnreadable`` when the cache cannot be opened,
-        ``CacheOnNetworkFilesystem`` when the data folder is on a network drive.
+        ``CacheOnNetworkFilesystem`` when the data folder is on a network drive. An account
+        with a second factor answers ``Unauthorized`` with ``code`` ``totp_required`` (sign
+        in again with ``code``) or ``totp_invalid``.
         """
         if self._cache is not None or self._session is SessionState.LOCKED:
             raise RuntimeError("already signed in; close() first")
@@ -227,7 +261,8 @@ class ClientEngine:
         offline = False
         try:
             try:
-                user: SignedInUser | None = await api.login(username, password)
+                # ``code``: the second-factor code, once the relay answered totp_required.
+                user: SignedInUser | None = await api.login(username, password, code=code)
             except WipeOrdered:
                 log.warning("the relay ordered this user's local cache wiped at sign-in")
                 await asyncio.to_thread(self._wipe_folder, folder)
@@ -305,6 +340,13 @@ class ClientEngine:
             cache,
             api,
             on_change=self._emit,
+            retry_initial=self._backoff[0],
+            retry_max=self._backoff[1],
+            on_wipe=self._wipe_ordered,
+        )
+        self._reads = ReadReports(
+            cache,
+            api,
             retry_initial=self._backoff[0],
             retry_max=self._backoff[1],
             on_wipe=self._wipe_ordered,
@@ -451,6 +493,8 @@ class ClientEngine:
             asyncio.create_task(self._sync.run(), name="inbox-sync"),
             asyncio.create_task(self._outbox.run(), name="inbox-outbox"),
         ]
+        if self._reads is not None:
+            self._tasks.append(asyncio.create_task(self._reads.run(), name="inbox-read-audit"))
         for task in self._tasks:
             task.add_done_callback(self._task_done)
 
@@ -488,7 +532,7 @@ class ClientEngine:
                     self._key.wipe()
                 self._key = None
                 self._pending_password = self._pending_username = None
-                self._sync = self._outbox = None
+                self._sync = self._outbox = self._reads = None
                 self._user = None
 
     async def sign_out(self, *, wipe: bool = False) -> None:
@@ -575,7 +619,7 @@ class ClientEngine:
             if self._key is not None:
                 self._key.wipe()
             self._key = None
-            self._sync = self._outbox = None
+            self._sync = self._outbox = self._reads = None
             if self._api is not None:
                 self._api.token = None  # unlock logs in again
             self._pending_password = self._pending_username = None
@@ -683,6 +727,8 @@ class ClientEngine:
             self._offline_since = time.time()
         if state is ConnectionState.ONLINE and self._outbox is not None:
             self._outbox.wake()  # the relay is back: send what waited
+        if state is ConnectionState.ONLINE and self._reads is not None:
+            self._reads.wake()
         if state is ConnectionState.ONLINE:
             if self._presence_seed is None or self._presence_seed.done():
                 self._presence_seed = asyncio.get_running_loop().create_task(
@@ -784,8 +830,35 @@ class ClientEngine:
         return [e.to_record() for e in entries]
 
     async def search(self, query: str, *, limit: int = 50) -> list[MessageRecord]:
-        """Full-text search over cached message text (every word, prefix match)."""
-        return await self._require_cache().search(query, limit=limit)
+        """Full-text search over cached message text (every word, prefix match).
+
+        Audited on the relay (kind and number of hits, never the words), queued while
+        offline."""
+        found = await self._require_cache().search(query, limit=limit)
+        await self._report_read("search", results=len(found))
+        return found
+
+    async def _report_read(
+        self,
+        kind: str,
+        *,
+        results: int | None = None,
+        conversation_ids: Sequence[int] = (),
+        via: str | None = None,
+    ) -> None:
+        reads = self._reads
+        if reads is None:
+            return
+        try:
+            await reads.record(kind, results=results, conversation_ids=conversation_ids, via=via)
+        except Exception:
+            # The read itself went fine; a cache write failing here is logged, not shown.
+            log.exception("could not queue a %s read report", kind)
+
+    @property
+    def read_reports(self) -> ReadReports | None:
+        """The queue of read reports for the audit trail (tests, diagnostics)."""
+        return self._reads
 
     # -- patient register ---------------------------------------------------------------
 
@@ -800,6 +873,126 @@ class ClientEngine:
     async def consents_for(self, wa_id: str) -> list[ConsentRecord]:
         """The latest consent per purpose for this number."""
         return await self._require_cache().consents_for(wa_id)
+
+    async def search_patients(self, query: str, *, limit: int = 20) -> list[PatientRecord]:
+        """Cached patients by name, record number or date of birth (works offline)."""
+        return await self._require_cache().search_patients(query, limit=limit)
+
+    # -- staff booking and the patient register (relay: routes_patients.py; online only) ----
+
+    async def free_slots(
+        self,
+        type_code: str | None = None,
+        *,
+        clinician: str | None = None,
+        first_day: date | None = None,
+        days: int = 14,
+        limit: int = 20,
+    ) -> SlotOffer:
+        """Free slots of one appointment type from the clinic schedule (earliest first),
+        with the schedule's types and clinicians (``type_code`` None: the first type)."""
+        params: dict[str, Any] = {"days": days, "limit": limit}
+        if type_code:  # none: the schedule's first type
+            params["type"] = type_code
+        if clinician:
+            params["clinician"] = clinician
+        if first_day is not None:
+            params["from"] = first_day.isoformat()
+        return SlotOffer.from_json(await self._relay().get("/v1/slots", params))
+
+    async def book_appointment(
+        self,
+        patient_id: int,
+        *,
+        type_code: str,
+        clinician: str,
+        start: float,
+        reason: str | None = None,
+    ) -> AppointmentRecord:
+        """Book a free slot; ``SlotTakenError`` (409, with ``suggestions``) when someone
+        was faster. The feed then brings the appointment to every desk."""
+        body: dict[str, Any] = {
+            "client_id": str(uuid.uuid4()),
+            "patient_id": int(patient_id),
+            "type": type_code,
+            "clinician": clinician,
+            "start": float(start),
+        }
+        if reason:
+            body["reason"] = reason
+        answer = await self._relay().post("/v1/appointments", body)
+        return _appointment_answer(answer)
+
+    async def move_appointment(
+        self,
+        appointment_id: int,
+        *,
+        clinician: str,
+        start: float,
+        type_code: str | None = None,
+    ) -> AppointmentRecord:
+        """Move to another free slot (the old appointment is cancelled, a new one booked)."""
+        body: dict[str, Any] = {
+            "client_id": str(uuid.uuid4()),
+            "clinician": clinician,
+            "start": float(start),
+        }
+        if type_code:
+            body["type"] = type_code
+        answer = await self._relay().post(f"/v1/appointments/{int(appointment_id)}/move", body)
+        return _appointment_answer(answer)
+
+    async def cancel_appointment(self, appointment_id: int) -> AppointmentRecord:
+        """Cancel; the slot is free again."""
+        answer = await self._relay().post(f"/v1/appointments/{int(appointment_id)}/cancel", {})
+        return _appointment_answer(answer)
+
+    async def create_patient(
+        self,
+        *,
+        family_name: str,
+        given_name: str,
+        birth_date: str | None = None,
+        record_number: str | None = None,
+        conversation_id: int | None = None,
+    ) -> PatientRecord:
+        """A new patient (flagged on the relay as created by staff); with a conversation
+        id registered under its number."""
+        body: dict[str, Any] = {
+            "client_id": str(uuid.uuid4()),
+            "family_name": family_name,
+            "given_name": given_name,
+            "birth_date": birth_date,
+            "record_number": record_number,
+            "conversation_id": conversation_id,
+        }
+        answer = await self._relay().post("/v1/patients", body)
+        return _patient_answer(answer)
+
+    async def link_patient(self, conversation_id: int, patient_id: int) -> PatientRecord:
+        """Register an existing patient under this conversation's number."""
+        answer = await self._relay().post(
+            f"/v1/conversations/{int(conversation_id)}/patient", {"patient_id": int(patient_id)}
+        )
+        return _patient_answer(answer)
+
+    async def record_consent(
+        self,
+        conversation_id: int,
+        purposes: list[str],
+        *,
+        granted: bool,
+        source: str = "staff",
+    ) -> list[ConsentRecord]:
+        """Record consent per purpose (care, reminders, results) from this conversation."""
+        answer = await self._relay().post(
+            f"/v1/conversations/{int(conversation_id)}/consent",
+            {"purposes": list(purposes), "granted": bool(granted), "source": source},
+        )
+        try:
+            return [consent_from_json(c) for c in answer["consents"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
 
     # -- presence ---------------------------------------------------------------------------
 
@@ -1006,13 +1199,175 @@ class ClientEngine:
         unique = sorted({str(label) for label in labels})
         return await self._conversation_command(conversation_id, "labels", {"labels": unique})
 
-    async def escalate(self, conversation_id: int) -> ConversationRecord:
-        """Mark escalated. The relay has no escalation route: this adds the label
-        ``"escalated"`` to the cached labels via ``set_labels`` (last writer wins)."""
+    async def escalate(
+        self,
+        conversation_id: int,
+        reason: str | None = None,
+        *,
+        priority: str = "urgent",
+        due_at: float | None = None,
+        assignee_id: int | None = None,
+        team_id: int | None = None,
+    ) -> ConversationRecord:
+        """Mark escalated. With a ``reason`` the relay creates an escalation (to a
+        clinician, a team, or every clinician; see ``create_escalation``); without one
+        this adds the label ``"escalated"`` via ``set_labels`` (last writer wins)."""
+        if reason is not None:
+            await self.create_escalation(
+                conversation_id,
+                reason,
+                priority=priority,
+                due_at=due_at,
+                assignee_id=assignee_id,
+                team_id=team_id,
+            )
+            found = await self._require_cache().conversations_by_id([conversation_id])
+            if found:
+                return found[0]
         found = await self._require_cache().conversations_by_id([conversation_id])
         labels = set(found[0].labels) if found else set()
         labels.add(ESCALATED_LABEL)
         return await self.set_labels(conversation_id, sorted(labels))
+
+    # -- escalations and calls (relay: routes_escalations.py) -----------------------------
+
+    async def escalations(self, conversation_id: int | None = None) -> list[EscalationRecord]:
+        """Cached escalations (all the user may see, or one conversation's), open ones
+        first by priority and due time."""
+        return await self._require_cache().escalations(conversation_id)
+
+    async def escalations_by_id(self, ids: frozenset[int]) -> list[EscalationRecord]:
+        return await self._require_cache().escalations_by_id(ids)
+
+    async def sync_escalations(self) -> frozenset[int]:
+        """Ask the relay which escalations this user sees now and make the cache match
+        (the feed cannot tell a user about one reassigned away from them). Online only."""
+        answer = await self._relay().get("/v1/escalations")
+        states = [e for e in answer.get("escalations") or [] if isinstance(e, dict)]
+        try:
+            changed = await self._require_cache().reconcile_escalations(states)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        if changed:
+            self._emit(ChangeSummary(escalation_ids=changed))
+        return changed
+
+    async def calls_for(self, escalation_id: int) -> list[CallRecord]:
+        """An escalation's call attempts, the patient's permission answer, call events and
+        logged outcomes, oldest first."""
+        return await self._require_cache().calls_for(escalation_id)
+
+    async def _escalation_command(self, path: str, body: dict[str, Any]) -> EscalationRecord:
+        answer = await self._relay().post(path, {"client_id": str(uuid.uuid4()), **body})
+        data = answer.get("escalation")
+        try:
+            record = EscalationRecord.from_json(data if isinstance(data, dict) else {})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        assert isinstance(data, dict)
+        await self._require_cache().apply_escalation(data)
+        self._emit(
+            ChangeSummary(
+                escalation_ids=frozenset({record.id}),
+                conversation_ids=frozenset({record.conversation_id}),
+            )
+        )
+        return record
+
+    async def create_escalation(
+        self,
+        conversation_id: int,
+        reason: str,
+        *,
+        priority: str = "urgent",
+        due_at: float | None = None,
+        assignee_id: int | None = None,
+        team_id: int | None = None,
+        patient_id: int | None = None,
+    ) -> EscalationRecord:
+        """Escalate: ``priority`` routine | urgent | emergency; ``due_at`` (Unix seconds)
+        defaults by priority; to ``assignee_id`` (a clinician) or ``team_id``, else every
+        clinician. ``RelayError`` 422 on bad input, 404 when not visible."""
+        body: dict[str, Any] = {"reason": reason, "priority": priority}
+        for key, value in (
+            ("due_at", due_at),
+            ("assignee_id", assignee_id),
+            ("team_id", team_id),
+            ("patient_id", patient_id),
+        ):
+            if value is not None:
+                body[key] = value
+        return await self._escalation_command(
+            f"/v1/conversations/{int(conversation_id)}/escalations", body
+        )
+
+    async def acknowledge_escalation(self, escalation_id: int) -> EscalationRecord:
+        """Take it (clinicians; others get ``RelayError`` 403)."""
+        return await self._escalation_command(
+            f"/v1/escalations/{int(escalation_id)}/acknowledge", {}
+        )
+
+    async def reassign_escalation(
+        self, escalation_id: int, *, assignee_id: int | None = None, team_id: int | None = None
+    ) -> EscalationRecord:
+        """To another clinician, a team, or (neither) every clinician."""
+        return await self._escalation_command(
+            f"/v1/escalations/{int(escalation_id)}/reassign",
+            {"assignee_id": assignee_id, "team_id": team_id},
+        )
+
+    async def resolve_escalation(
+        self, escalation_id: int, resolution: str | None = None
+    ) -> EscalationRecord:
+        return await self._escalation_command(
+            f"/v1/escalations/{int(escalation_id)}/resolve", {"resolution": resolution}
+        )
+
+    def audit_session(self) -> AuditSession:
+        """The audit trail through this session (administrators only; others get 403)."""
+        return AuditSession(self._relay())
+
+    @property
+    def relay_url(self) -> str:
+        return self._config.relay_url
+
+    async def request_call(
+        self, escalation_id: int, *, mode: str = "auto", language: str = "de"
+    ) -> dict[str, Any]:
+        """Call the patient back. Answers ``{"mode": "whatsapp"|"tel"|"video", "call": …}``
+        and for ``tel`` the ``tel`` URI to open; ``whatsapp`` sent a call-permission
+        request, ``video`` the clinic's video-visit link."""
+        answer = await self._relay().post(
+            f"/v1/escalations/{int(escalation_id)}/call",
+            {"client_id": str(uuid.uuid4()), "mode": mode, "language": language},
+        )
+        self._emit(ChangeSummary(escalation_ids=frozenset({int(escalation_id)})))
+        return answer
+
+    async def log_call_outcome(
+        self,
+        escalation_id: int,
+        outcome: str,
+        *,
+        note: str | None = None,
+        callback_at: float | None = None,
+    ) -> CallRecord:
+        """``outcome`` reached | not_reached | callback_scheduled (needs ``callback_at``);
+        shown in the thread as the user's note and audited."""
+        body: dict[str, Any] = {"client_id": str(uuid.uuid4()), "outcome": outcome}
+        if note:
+            body["note"] = note
+        if callback_at is not None:
+            body["callback_at"] = float(callback_at)
+        answer = await self._relay().post(
+            f"/v1/escalations/{int(escalation_id)}/call-outcome", body
+        )
+        try:
+            record = CallRecord.from_json(answer["call"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        self._emit(ChangeSummary(escalation_ids=frozenset({int(escalation_id)})))
+        return record
 
     async def add_note(self, conversation_id: int, text: str) -> MessageRecord:
         """Post an internal note (``@username`` mentions a colleague); returns it as a
@@ -1040,9 +1395,11 @@ class ClientEngine:
         """Unread to 0 on the relay; the patient sees blue ticks."""
         await self._relay().post(f"/v1/conversations/{int(conversation_id)}/read")
 
-    async def opened(self, conversation_id: int) -> None:
-        """Tell the relay this user opened the conversation (audited; no event)."""
-        await self._relay().post(f"/v1/conversations/{int(conversation_id)}/opened")
+    async def opened(self, conversation_id: int, *, via: str = "list") -> None:
+        """Record that this user opened the conversation (audited on the relay; queued
+        while offline). ``via``: "list", "search" (a search hit) or "notification"."""
+        self._require_cache()
+        await self._report_read("opened", conversation_ids=[int(conversation_id)], via=via)
 
     async def send_typing(self, conversation_id: int) -> None:
         """Show "typing…" to the patient on WhatsApp (not presence among colleagues)."""
@@ -1067,3 +1424,154 @@ class ClientEngine:
         self._require_cache()
         assert self._outbox is not None
         return await self._outbox.discard(client_id)
+
+    # -- templates, scheduled sends, the staff directory (need the relay) -----------------
+
+    async def _apply_answer(self, answer: dict[str, Any]) -> MessageRecord:
+        """Store the message a relay answer carries and tell listeners; returns it."""
+        try:
+            record = MessageRecord.from_json(answer["message"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RelayError("The relay sent an unreadable answer.", status=200) from exc
+        changes = await self._require_cache().apply_message(record)
+        self._emit(
+            ChangeSummary(
+                conversation_ids=changes.conversation_ids | {record.conversation_id},
+                message_ids=changes.message_ids | {record.id},
+            )
+        )
+        return record
+
+    async def templates(self) -> list[dict[str, Any]]:
+        """Approved templates (``GET /v1/templates``: name, language, category,
+        parameter_format, header_params, body_params, button_params, body). Kept in the
+        cache, so the last known list still shows offline."""
+        cache = self._require_cache()
+        try:
+            answer = await self._relay().get("/v1/templates")
+            found = [t for t in answer.get("templates") or [] if isinstance(t, dict)]
+        except RelayError as exc:
+            if isinstance(exc, Unauthorized):
+                raise
+            stored = await cache.get_json("templates")
+            if isinstance(stored, list):
+                return [t for t in stored if isinstance(t, dict)]
+            raise
+        await cache.set_meta("templates", json.dumps(found, separators=(",", ":")))
+        return found
+
+    async def send_template(
+        self,
+        conversation_id: int,
+        name: str,
+        language: str,
+        params: Sequence[str] | dict[str, str],
+        *,
+        header: Sequence[str] = (),
+        buttons: dict[int, Sequence[str]] | None = None,
+    ) -> MessageRecord:
+        """Send an approved template (the only thing WhatsApp delivers outside the 24-hour
+        window). ``params``: the body values, a list for ``{{1}}``… or a dict for named ones.
+        Online only; the relay refuses (422) values that do not fit the template."""
+        body: list[str] | dict[str, str] = (
+            dict(params) if isinstance(params, dict) else [str(v) for v in params]
+        )
+        template: dict[str, Any] = {
+            "name": name,
+            "language": language,
+            "header": [str(v) for v in header],
+            "body": body,
+            "buttons": [
+                {"index": int(i), "values": [str(v) for v in values]}
+                for i, values in sorted((buttons or {}).items())
+            ],
+        }
+        answer = await self._relay().post(
+            f"/v1/conversations/{int(conversation_id)}/messages",
+            {"client_id": str(uuid.uuid4()), "type": "template", "template": template},
+        )
+        return await self._apply_answer(answer)
+
+    async def send_result(
+        self,
+        conversation_id: int,
+        patient_id: int,
+        path: Path,
+        *,
+        confirmed_name: str,
+        confirmed_dob: str,
+        override_reason: str | None = None,
+        client_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Send a result file for one patient (nurses and clinicians; the relay enforces it).
+
+        The file is checked here first (``ResultRejected`` with the reason) and again on the
+        relay, which also runs the wrong-patient guard, compares the two confirmed
+        identifiers with the patient record and needs the results consent (``RelayError``
+        with ``code``: identity_mismatch, identifiers_mismatch, no_consent …). Online only.
+        Returns the result's state (``state``: queued, sent, delivered, read, opened …)."""
+        api = self._relay()
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        checked = await asyncio.to_thread(check_result, data)
+        fields = {
+            "patient_id": str(int(patient_id)),
+            "confirmed_name": confirmed_name,
+            "confirmed_dob": confirmed_dob,
+        }
+        if override_reason and override_reason.strip():
+            fields["override_reason"] = override_reason.strip()
+        return await api.send_result(
+            conversation_id,
+            client_id=client_id or str(uuid.uuid4()),
+            data=data,
+            filename=Path(path).name,
+            mime_type=checked.mime,
+            fields=fields,
+        )
+
+    async def schedule_text(self, conversation_id: int, text: str, send_at: float) -> MessageRecord:
+        """Have the relay send ``text`` at ``send_at`` (inside the 24-hour window only; a
+        later time is refused with the reason). Online only: the relay holds it, not us."""
+        if not text.strip():
+            raise ValueError("A message cannot be empty.")
+        answer = await self._relay().post(
+            f"/v1/conversations/{int(conversation_id)}/messages",
+            {
+                "client_id": str(uuid.uuid4()),
+                "type": "text",
+                "text": text,
+                "send_at": float(send_at),
+            },
+        )
+        return await self._apply_answer(answer)
+
+    async def cancel_scheduled(self, message_id: int) -> MessageRecord:
+        """Withdraw a scheduled message that has not left yet (status becomes 'cancelled')."""
+        answer = await self._relay().post(f"/v1/messages/{int(message_id)}/cancel")
+        return await self._apply_answer(answer)
+
+    async def reports(self, *, since: float, until: float, group: str = "day") -> dict[str, Any]:
+        """Clinic figures (``GET /v1/reports``; admins and clinicians). Aggregates only,
+        fetched fresh each time: they are not kept in the cache."""
+        return await self._relay().get(
+            "/v1/reports", {"since": since, "until": until, "group": group}
+        )
+
+    async def directory(self) -> dict[str, list[dict[str, Any]]]:
+        """Colleagues (``users``: id, username, display_name, role) and ``teams`` (id,
+        name), for @mentions and filters; the last known copy is used offline."""
+        cache = self._require_cache()
+        try:
+            answer = await self._relay().get("/v1/directory")
+        except RelayError as exc:
+            if isinstance(exc, Unauthorized):
+                raise
+            stored = await cache.get_json("directory")
+            if isinstance(stored, dict):
+                return {k: list(stored.get(k) or []) for k in ("users", "teams")}
+            raise
+        found = {
+            k: [e for e in answer.get(k) or [] if isinstance(e, dict)] for k in ("users", "teams")
+        }
+        await cache.set_meta("directory", json.dumps(found, separators=(",", ":")))
+        return found

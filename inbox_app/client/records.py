@@ -45,6 +45,9 @@ class ChangeSummary:
     patient_ids: frozenset[int] = frozenset()
     appointment_ids: frozenset[int] = frozenset()
     consent_wa_ids: frozenset[str] = frozenset()
+    # Escalations that changed, and those the relay notified again as overdue.
+    escalation_ids: frozenset[int] = frozenset()
+    overdue_escalation_ids: frozenset[int] = frozenset()
 
     def is_empty(self) -> bool:
         return not (
@@ -56,6 +59,7 @@ class ChangeSummary:
             or self.patient_ids
             or self.appointment_ids
             or self.consent_wa_ids
+            or self.escalation_ids
         )
 
 

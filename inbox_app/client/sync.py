@@ -52,6 +52,8 @@ def summary_of(changes: AppliedChanges) -> ChangeSummary:
         patient_ids=changes.patient_ids,
         appointment_ids=changes.appointment_ids,
         consent_wa_ids=changes.consent_wa_ids,
+        escalation_ids=changes.escalation_ids,
+        overdue_escalation_ids=changes.overdue_escalation_ids,
     )
 
 

@@ -23,6 +23,8 @@ class MessageStatus(StrEnum):
     READ = "read"
     FAILED = "failed"
     NEEDS_REVIEW = "needs_review"
+    # A scheduled message staff withdrew before it left (terminal; never sent).
+    CANCELLED = "cancelled"
 
 
 # A status may replace another only if its rank is higher (QUALITY I2).
@@ -37,6 +39,7 @@ _RANK: dict[MessageStatus, int] = {
     MessageStatus.DELIVERED: 5,
     MessageStatus.FAILED: 6,
     MessageStatus.READ: 7,
+    MessageStatus.CANCELLED: 8,
 }
 
 
@@ -72,6 +75,12 @@ class MessageRecord:
     reply_to_id: int | None = None
     reactions: tuple[str, ...] = ()
     filename: str | None = None
+    # A scheduled send: when the relay's outbox sends it (None: as soon as possible).
+    send_at: float | None = None
+    # A result (relay result_state.py): sent, delivered, read, opened, downloaded …, and
+    # how many seconds after the send it got there.
+    result_state: str | None = None
+    result_took: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,4 +107,22 @@ class MessageRecord:
             reply_to_id=(int(data["reply_to_id"]) if data.get("reply_to_id") is not None else None),
             reactions=tuple(str(r) for r in data.get("reactions") or ()),
             filename=(str(data["filename"]) if data.get("filename") is not None else None),
+            send_at=(float(data["send_at"]) if data.get("send_at") is not None else None),
+            **_result_fields(data),
         )
+
+
+def _result_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """A result's state from a message event's ``result`` object (or a stored record)."""
+    result = data.get("result")
+    if isinstance(result, dict) and isinstance(result.get("state"), str):
+        took = result.get("took_seconds")
+        return {
+            "result_state": result["state"],
+            "result_took": float(took) if isinstance(took, int | float) else None,
+        }
+    took = data.get("result_took")
+    return {
+        "result_state": str(data["result_state"]) if data.get("result_state") else None,
+        "result_took": float(took) if isinstance(took, int | float) else None,
+    }

@@ -6,6 +6,8 @@ A conversation the caller may not see answers exactly like one that does not exi
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 from typing import Annotated, Any
 
@@ -45,8 +47,52 @@ def install_problem_handler(app: FastAPI) -> None:
     app.add_exception_handler(ApiProblem, _problem)
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
+
+
+def _trusted(host: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The caller's address, for throttling and the audit trail.
+
+    Behind a reverse proxy listed in INBOX_TRUSTED_PROXIES the relay reads X-Forwarded-For
+    from the right, skipping trusted proxies: the first other hop is the client. From any
+    other peer the header is ignored (a client could write anything into it).
+    """
+    peer = request.client.host if request.client else None
+    relay = getattr(request.app.state, "relay", None)
+    proxies: tuple[str, ...] = relay.settings.trusted_proxies if relay is not None else ()
+    if peer is None or not proxies:
+        return peer
+    networks = _networks(proxies)
+    if not _trusted(peer, networks):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+    ]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # garbage from before our proxy: stop at the last hop we could read
+        client = hop
+        if not _trusted(hop, networks):
+            break
+    return client
 
 
 def bearer(authorization: str | None) -> str | None:

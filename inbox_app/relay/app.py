@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,11 +16,29 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from pydantic import BaseModel, Field
 
 from inbox_app.domain.roles import PATIENT_CONTENT_ROLES
-from inbox_app.whatsapp import signature
 from inbox_app.whatsapp.graph import GraphClient
-from inbox_app.whatsapp.webhook import WebhookFormatError, parse_envelope
 
-from . import api_models, routes_admin, routes_conversations, routes_media, routes_messages
+from . import (
+    api_models,
+    retention,
+    routes_admin,
+    routes_audit,
+    routes_audit_view,
+    routes_consent,
+    routes_conversations,
+    routes_directory,
+    routes_escalations,
+    routes_media,
+    routes_messages,
+    routes_ops,
+    routes_patients,
+    routes_privacy,
+    routes_reports,
+    routes_results,
+    routes_totp,
+    scheduled,
+)
+from . import result_page as result_page_routes
 from .access import (
     WIPED_MESSAGE,
     SignedIn,
@@ -30,22 +47,34 @@ from .access import (
     install_problem_handler,
     require_conversation,
 )
+from .appointment_replies import register_appointment_replies
 from .audit import Action, AuditLog
-from .auth import Accounts, InvalidCredentials, Throttled, Wiped
+from .auth import Accounts, InvalidCredentials, Throttled, TotpInvalid, TotpRequired, Wiped
+from .automation import Automation
+from .bots import register_bots
+from .bots import routes as bot_routes
+from .calls import register_call_replies
 from .commands import claimed_by_other
 from .db import Database
+from .escalations import register_red_flags
 from .feed import FeedNotifier, as_json, event_stream, visible_events
+from .fhir_writeback import register_fhir_writeback
 from .ingest import GroupCommitter
+from .metrics import RelayMetrics, WebhookCounter, counted_stream
+from .optout import register_optout
 from .outbox import OutboxWorker
 from .outgoing import SendBody
 from .presence import PresenceHub
+from .reminder_config import load as load_reminder_config
+from .reminder_sender import register_reminders
+from .satisfaction import register_satisfaction
 from .settings import RelaySettings
 from .store import NotFound, Store, WindowClosed
 from .teams import Claimed
+from .totp import SecretUnreadable
+from .webhook_endpoint import WebhookEndpoint
 
 log = logging.getLogger("inbox.relay.app")
-
-MAX_WEBHOOK_BYTES = 3 * 1024 * 1024
 
 
 class ApiError(Exception):
@@ -57,6 +86,8 @@ class ApiError(Exception):
 class LoginBody(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+    # The second-factor code, for accounts with TOTP (login answers totp_required first).
+    code: str | None = Field(default=None, max_length=16)
 
 
 class Relay:
@@ -64,36 +95,51 @@ class Relay:
 
     def __init__(self, settings: RelaySettings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        # Refuses an unencrypted SQLite relay outside demo mode (settings.py).
+        self.db = Database(settings.database_url, settings.check_encryption())
         self.db.create_schema()
         self.store = Store(self.db)
         self.accounts = Accounts(
             self.db,
             idle_seconds=settings.token_idle_seconds,
             max_seconds=settings.token_max_seconds,
+            totp_key=settings.totp_key,
         )
         self.notifier = FeedNotifier()
         self.presence = PresenceHub()
         self.worker: OutboxWorker | None = None
         self.ingest = GroupCommitter(self.store, on_commit=self.committed)
         self.graph: GraphClient | None = None
+        self.metrics = RelayMetrics(self.db)  # /metrics (routes_ops.py): no patient data
+        self.retention = retention.policy_of(settings)  # checked at start (audit >= messages)
+        # What the relay does by itself (automation.py); modules register their handlers
+        # and periodic jobs here, in the order they must run.
+        self.automation = Automation(self.store)
+        self.automation.on_commit = self.automation_committed
+        register_red_flags(self.automation, settings)  # order 20; overdue escalations
+        register_call_replies(self.automation)  # order 21: call-permission answers
+        retention.register(self.automation, settings, self.db)  # the periodic purge
+        # Reminders, their buttons, opt-out, satisfaction (INBOX_REMINDERS_CONFIG).
+        reminders = settings.reminders or load_reminder_config()
+        register_optout(self.automation)  # order 10: STOP / START
+        register_appointment_replies(self.automation, reminders)  # order 30: reminder taps
+        register_satisfaction(self.automation, reminders)  # order 40; the question (job)
+        register_reminders(self.automation, reminders)  # job: reminders, follow-ups
+        register_fhir_writeback(self.automation, reminders.fhir_url)  # job, if configured
+        # Out-of-hours reply (order 50), intake and booking bots (order 60): INBOX_BOTS.
+        register_bots(self.automation, settings.bots, schedule=reminders.schedule)
+        # Staff booking from the patient panel (routes_patients.py) uses the same schedule.
+        self.schedule = reminders.schedule or (settings.bots.schedule if settings.bots else None)
 
     def committed(self) -> None:
         self.notifier.notify()
+        self.automation.wake()
 
-
-async def _read_limited(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_WEBHOOK_BYTES:
-        raise ApiError(413, "too_large", "Webhook body over 3 MB.")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_WEBHOOK_BYTES:
-            raise ApiError(413, "too_large", "Webhook body over 3 MB.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    def automation_committed(self) -> None:
+        # What automation wrote reaches desks at once, and what it queued leaves at once.
+        self.notifier.notify()
+        if self.worker is not None:
+            self.worker.wake()
 
 
 # One definition of 'signed in' for every route (remote wipe included): access.signed_in.
@@ -107,12 +153,15 @@ def create_app(settings: RelaySettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay.notifier.bind(asyncio.get_running_loop())
         relay.ingest.start()
+        if settings.run_automation:
+            relay.automation.start()
         if settings.run_outbox and settings.access_token and settings.phone_number_id:
             relay.graph = GraphClient(
                 base_url=settings.graph_url,
                 access_token=settings.access_token,
                 phone_number_id=settings.phone_number_id,
                 timeout=settings.graph_timeout,
+                app_secret=settings.app_secret,  # appsecret_proof on every Graph call
             )
             relay.worker = OutboxWorker(
                 relay.store,
@@ -120,12 +169,15 @@ def create_app(settings: RelaySettings) -> FastAPI:
                 on_commit=relay.committed,
                 rate=settings.send_rate,
                 per_recipient_gap=settings.per_recipient_gap,
+                on_outcome=relay.metrics.send_outcome,
+                inflight_timeout=settings.outbox_inflight_timeout,
             )
             relay.worker.start()
         try:
             yield
         finally:
             await relay.ingest.stop()
+            await relay.automation.stop()
             if relay.worker is not None:
                 await relay.worker.stop()
             if relay.graph is not None:
@@ -166,35 +218,20 @@ def create_app(settings: RelaySettings) -> FastAPI:
             return PlainTextResponse(challenge)
         return PlainTextResponse("Forbidden", status_code=403)
 
-    @app.post("/webhook", include_in_schema=False)
-    async def receive_webhook(request: Request) -> Response:
-        body = await _read_limited(request)
-        header = request.headers.get(signature.HEADER)
-        if not header:
-            return PlainTextResponse("Missing signature", status_code=401)
-        if not signature.verify(body, header, settings.app_secret):
-            return PlainTextResponse("Invalid signature", status_code=403)
-        try:
-            batch = parse_envelope(json.loads(body))
-        except (ValueError, RecursionError, WebhookFormatError):
-            # Signed by Meta but not an envelope: a retry would not help; keep nothing.
-            log.warning("signed webhook that is not an envelope (%d bytes)", len(body))
-            return PlainTextResponse("Not a webhook envelope", status_code=400)
-        try:
-            result = await relay.ingest.submit(batch)
-        except Exception:
-            # Not stored: a 5xx makes Meta deliver it again later (QUALITY I1).
-            return PlainTextResponse("Temporarily unavailable", status_code=503)
-        log.debug(
-            "webhook stored=%d duplicate=%d statuses=%d",
-            result.stored_messages,
-            result.duplicate_messages,
-            result.applied_statuses,
-        )
-        return JSONResponse({"ok": True})
+    # POST /webhook is answered in front of the routing (webhook_endpoint.py: the hot path).
+    app.add_middleware(WebhookEndpoint, app_secret=settings.app_secret, submit=relay.ingest.submit)
+    # Outside it: counts deliveries by answer for /metrics (metrics.py).
+    app.add_middleware(WebhookCounter, metrics=relay.metrics)
 
     # -- auth --------------------------------------------------------------------------
-    @app.post("/v1/auth/login", response_model=api_models.LoginResult)
+    @app.post(
+        "/v1/auth/login",
+        response_model=api_models.LoginResult,
+        responses={
+            401: {"model": api_models.ErrorBody, "description": "wrong credentials or code"},
+            429: {"model": api_models.ErrorBody, "description": "too many failed attempts"},
+        },
+    )
     async def login(body: LoginBody, request: Request) -> dict[str, Any]:
         try:
             token, user = await to_thread.run_sync(
@@ -203,8 +240,21 @@ def create_app(settings: RelaySettings) -> FastAPI:
                     body.password,
                     address=client_address(request),
                     device_id=request.headers.get("x-inbox-device"),
+                    code=body.code,
                 )
             )
+        except TotpRequired:
+            raise ApiError(
+                401, "totp_required", "Enter the code from your authenticator app."
+            ) from None
+        except TotpInvalid:
+            raise ApiError(
+                401, "totp_invalid", "The code is wrong or was used already; enter a new one."
+            ) from None
+        except SecretUnreadable:
+            raise ApiError(
+                503, "totp_unavailable", "The relay cannot check second-factor codes right now."
+            ) from None
         except Wiped:
             raise ApiError(401, "wiped", WIPED_MESSAGE) from None
         except InvalidCredentials:
@@ -236,12 +286,14 @@ def create_app(settings: RelaySettings) -> FastAPI:
     @app.get("/v1/sync", response_model=api_models.SyncPage)
     async def sync(
         user: User,
-        after: Annotated[int, Query(ge=0)] = 0,
+        after: Annotated[int, Query(ge=0, le=2**62)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> dict[str, Any]:
         rows = await to_thread.run_sync(visible_events, relay.db, user, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
+        if rows:
+            await to_thread.run_sync(relay.metrics.observe_sync, rows[0].seq)
         return {
             "events": as_json(rows),
             "next": rows[-1].seq if rows else after,
@@ -252,7 +304,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
     async def live_events(
         request: Request,
         user: User,
-        after: Annotated[int | None, Query(ge=0)] = None,
+        after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
         last_event_id: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> StreamingResponse:
@@ -271,7 +323,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
         )
 
         return StreamingResponse(
-            stream,
+            counted_stream(stream, relay.metrics.sse_clients),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -289,7 +341,10 @@ def create_app(settings: RelaySettings) -> FastAPI:
         },
     )
     async def send_message(
-        conversation_id: int, body: SendBody, user: User, request: Request
+        conversation_id: routes_conversations.ConversationId,
+        body: SendBody,
+        user: User,
+        request: Request,
     ) -> JSONResponse:
         if user.role not in PATIENT_CONTENT_ROLES:
             raise ApiError(403, "forbidden", "Your role may not write to patients.")
@@ -308,6 +363,7 @@ def create_app(settings: RelaySettings) -> FastAPI:
                     reply_to=plan.reply_to,
                     template=plan.prepared.is_template,
                     on_insert=plan.on_insert,
+                    send_at=body.send_at,
                 )
             )
             if not created:
@@ -316,6 +372,8 @@ def create_app(settings: RelaySettings) -> FastAPI:
             raise ApiError(404, "not_found", "No such conversation.") from None
         except Claimed as exc:
             raise await to_thread.run_sync(claimed_by_other, relay.db, exc) from None
+        except scheduled.ScheduleRefused as exc:
+            raise ApiError(422, "schedule_refused", str(exc)) from None
         except WindowClosed:
             raise ApiError(
                 422,
@@ -338,8 +396,22 @@ def create_app(settings: RelaySettings) -> FastAPI:
         return JSONResponse({"message": record.to_json()}, status_code=202 if created else 200)
 
     install_problem_handler(app)
+    app.include_router(routes_ops.router)  # /readyz, /metrics
+    app.include_router(routes_privacy.router)  # Art. 15/17, legal holds, retention
     app.include_router(routes_conversations.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_reports.router)
     app.include_router(routes_media.router)
     app.include_router(routes_messages.router)
+    app.include_router(scheduled.router)
+    app.include_router(routes_directory.router)
+    app.include_router(routes_consent.router)
+    app.include_router(routes_patients.router)  # staff booking, create/link patients
+    app.include_router(routes_totp.router)
+    app.include_router(routes_audit.router)
+    app.include_router(routes_escalations.router)
+    app.include_router(routes_audit_view.router)
+    app.include_router(routes_results.router)
+    app.include_router(bot_routes.router)
+    app.include_router(result_page_routes.router)  # the patient's phi-safe page, /r/{token}
     return app

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from .db import Database, audit, users
+from .db import Database, audit, retention_marks, users
 
 GENESIS = "0" * 64
 
@@ -53,6 +53,30 @@ class Action:
     ACCESS_DENIED = "access_denied"
     WIPE_ORDERED = "wipe_ordered"
     WIPE_CLEARED = "wipe_cleared"
+    TOTP_ENROL = "totp_enrol_started"
+    TOTP_ENABLED = "totp_enabled"
+    TOTP_DISABLED = "totp_disabled"
+    CONSENT = "consent_recorded"  # staff recorded a patient's consent (routes_consent.py)
+    # Staff booking and the patient register from the desktop (routes_patients.py).
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_MOVED = "appointment_moved"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    PATIENT_CREATED = "patient_created"
+    PATIENT_LINKED = "patient_linked"
+    # Results (results.py): the send (with an override's reason), and every view/download
+    # by staff or by the patient on the phi-safe page, plus the page's refusals.
+    RESULT_SENT = "result_sent"
+    RESULT_OVERRIDE = "result_override"
+    RESULT_VIEWED = "result_viewed"
+    RESULT_DOWNLOADED = "result_downloaded"
+    RESULT_PAGE_FAILED = "result_page_failed"
+    RESULT_PAGE_LOCKED = "result_page_locked"
+    # Retention and data-protection rights (retention.py, privacy.py): counts and ids only.
+    RETENTION_PURGE = "retention_purge"
+    LEGAL_HOLD = "legal_hold"
+    LEGAL_HOLD_RELEASED = "legal_hold_released"
+    PATIENT_EXPORTED = "patient_exported"
+    PATIENT_ERASED = "patient_erased"
 
 
 def _canonical(prev_hash: str, row: dict[str, Any]) -> bytes:
@@ -67,6 +91,14 @@ def _canonical(prev_hash: str, row: dict[str, Any]) -> bytes:
         row["address"],
     ]
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _anchor(conn: Connection) -> str | None:
+    """Where the chain starts after retention purged its oldest rows (retention.py)."""
+    value = conn.execute(
+        select(retention_marks.c.value).where(retention_marks.c.name == "audit_anchor")
+    ).scalar()
+    return str(value) if value else None
 
 
 def _digest(prev_hash: str, row: dict[str, Any]) -> str:
@@ -90,7 +122,7 @@ def record(
             select(users.c.username).where(users.c.id == user_id)
         ).scalar_one_or_none()
     prev = conn.execute(select(audit.c.hash).order_by(audit.c.id.desc()).limit(1)).scalar()
-    prev_hash = prev or GENESIS
+    prev_hash = prev or _anchor(conn) or GENESIS
     row: dict[str, Any] = {
         "at": time.time() if now is None else now,
         "user_id": user_id,
@@ -146,8 +178,8 @@ class AuditLog:
     def verify(self) -> list[Problem]:
         """Every break in the chain: altered rows and rows missing before a row."""
         problems: list[Problem] = []
-        prev_hash = GENESIS
         with self.db.read() as conn:
+            prev_hash = _anchor(conn) or GENESIS
             for row in self._rows(conn, select(audit)):
                 fields = dict(row._mapping)
                 if row.prev_hash != prev_hash:

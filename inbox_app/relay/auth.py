@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from inbox_app.domain.roles import Role
 
-from . import audit
+from . import audit, throttle
 from .audit import Action
-from .db import Database, login_failures, tokens, users, wipe_orders
+from .db import Database, tokens, users, wipe_orders
+from .totp import SecretUnreadable, TotpFactors
 
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the user does not exist, so both failures take the same time.
 _DUMMY_HASH = _HASHER.hash("not-a-real-password")
 
-MAX_FAILURES = 10  # per user name in FAILURE_WINDOW
-MAX_ADDRESS_FAILURES = 30  # per client address in FAILURE_WINDOW (one guesser, many names)
-FAILURE_WINDOW = 300.0
+log = logging.getLogger("inbox.relay.auth")
 
 
 class Wiped(Exception):
@@ -36,6 +37,14 @@ class InvalidCredentials(Exception):
 
 class Throttled(Exception):
     """Too many failed sign-ins for this user recently."""
+
+
+class TotpRequired(Exception):
+    """The password is right; the account has a second factor and no code was given."""
+
+
+class TotpInvalid(Exception):
+    """The password is right but the second-factor code is wrong or was used already."""
 
 
 class UserExists(Exception):
@@ -67,10 +76,22 @@ def _token_hash(token: str) -> str:
 
 
 class Accounts:
-    def __init__(self, db: Database, *, idle_seconds: int, max_seconds: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        idle_seconds: int,
+        max_seconds: int,
+        totp_key: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.db = db
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
+        self.clock = clock
+        self.totp = TotpFactors(
+            db, totp_key, clock=lambda: self.clock()
+        )  # replaceable so tests can move time (token lifetimes)
 
     def add_user(
         self,
@@ -113,25 +134,20 @@ class Accounts:
         *,
         address: str | None = None,
         device_id: str | None = None,
+        code: str | None = None,
     ) -> tuple[str, StaffUser]:
-        now = time.time()
-        recent = login_failures.c.at > now - FAILURE_WINDOW
+        """A new token for a right password (and, when enrolled, a fresh second-factor code).
+
+        Raises ``Throttled``, ``InvalidCredentials``, ``TotpRequired`` (password right, code
+        missing: ask for it), ``TotpInvalid`` (wrong or reused code), ``Wiped``. Wrong
+        passwords and wrong codes both count toward the throttle.
+        """
+        now = self.clock()
         with self.db.read() as conn:
-            failures = conn.execute(
-                select(func.count())
-                .select_from(login_failures)
-                .where(login_failures.c.username == username, recent)
-            ).scalar_one()
-            from_address = 0
-            if address:
-                from_address = conn.execute(
-                    select(func.count())
-                    .select_from(login_failures)
-                    .where(login_failures.c.address == address, recent)
-                ).scalar_one()
+            blocked = throttle.throttled(conn, username, address, now)
             row = conn.execute(select(users).where(users.c.username == username)).one_or_none()
         user_id = row.id if row is not None else None
-        if failures >= MAX_FAILURES or from_address >= MAX_ADDRESS_FAILURES:
+        if blocked:
             with self.db.write() as conn:
                 audit.record(
                     conn,
@@ -149,27 +165,27 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or row is None:
-            with self.db.write() as conn:
-                conn.execute(
-                    login_failures.insert().values(
-                        username=username[:64], at=now, address=address[:64] if address else None
-                    )
-                )
-                audit.record(
-                    conn,
-                    Action.SIGN_IN_FAILED,
-                    user_id=user_id,
-                    username=username,
-                    detail={"reason": "invalid_credentials"},
-                    address=address,
-                    now=now,
-                )
+            self._failed(username, user_id, address, "invalid_credentials", now)
             raise InvalidCredentials()
+        with self.db.read() as conn:
+            second_factor = self.totp.enabled(conn, row.id)
+        if second_factor:
+            if not code:
+                raise TotpRequired()
+            with self.db.write() as conn:
+                try:
+                    accepted = self.totp.use_code(conn, row.id, code, now)
+                except SecretUnreadable:
+                    log.error("user %d: TOTP secret unreadable (INBOX_TOTP_KEY?)", row.id)
+                    raise
+            if not accepted:
+                self._failed(username, user_id, address, "totp_invalid", now)
+                raise TotpInvalid()
         if self.wipe_ordered(row.id, device_id):
             raise Wiped()  # the right password, but this desktop must erase its cache first
         token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
-            conn.execute(delete(login_failures).where(login_failures.c.username == username))
+            throttle.clear(conn, username)
             conn.execute(
                 tokens.insert().values(
                     token_hash=_token_hash(token),
@@ -181,13 +197,42 @@ class Accounts:
                 )
             )
             audit.record(
-                conn, Action.SIGN_IN, user_id=row.id, username=username, address=address, now=now
+                conn,
+                Action.SIGN_IN,
+                user_id=row.id,
+                username=username,
+                detail={"second_factor": True} if second_factor else None,
+                address=address,
+                now=now,
             )
         return token, StaffUser(row.id, row.username, row.display_name, Role(row.role))
 
+    def _failed(
+        self, username: str, user_id: int | None, address: str | None, reason: str, now: float
+    ) -> None:
+        with self.db.write() as conn:
+            throttle.record_failure(conn, username, address, now)
+            audit.record(
+                conn,
+                Action.SIGN_IN_FAILED,
+                user_id=user_id,
+                username=username,
+                detail={"reason": reason},
+                address=address,
+                now=now,
+            )
+
+    def throttled(self, username: str, address: str | None) -> bool:
+        with self.db.read() as conn:
+            return throttle.throttled(conn, username, address, self.clock())
+
+    def code_failed(self, user: StaffUser, address: str | None, reason: str) -> None:
+        """A wrong code outside sign-in (confirming, disabling): counted like a sign-in."""
+        self._failed(user.username, user.id, address, reason, self.clock())
+
     def authenticate(self, token: str) -> StaffUser | None:
         """The user behind a bearer token, or None when it is unknown, revoked or expired."""
-        now = time.time()
+        now = self.clock()
         with self.db.read() as conn:
             row = conn.execute(
                 select(
@@ -208,7 +253,7 @@ class Accounts:
             return None
         if now - row.issued_at > self.max_seconds or now - row.last_used_at > self.idle_seconds:
             return None
-        if now - row.last_used_at > 30:
+        if now - row.last_used_at > min(30.0, self.idle_seconds / 10):
             # Refresh the idle timer at most every 30 s: no write per request.
             with self.db.write() as conn:
                 conn.execute(

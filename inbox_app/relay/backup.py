@@ -1,9 +1,12 @@
 """Encrypted online backups of a SQLite relay database, and restoring them.
 
-The snapshot is taken with SQLite's online backup API into memory (never a plaintext
-temp file), then written in authenticated chunks: AES-256-GCM under a key derived from
-the operator's passphrase with Argon2id. Chunk index and a final-chunk flag are bound
-into each chunk, so reordering or truncating the file is detected.
+The snapshot is read inside one read transaction (consistent while the relay keeps
+writing) as the schema and every row, into memory (never a plaintext temp file), then
+compressed and written in authenticated chunks: AES-256-GCM under a key derived from the
+operator's passphrase with Argon2id. Chunk index and a final-chunk flag are bound into each
+chunk, so reordering or truncating the file is detected. A backup does not depend on the
+relay's database key (SQLCipher): it restores under whatever key the relay has then.
+Version 1 files (a plain SQLite image inside) still restore.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import sqlite3
 import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -21,7 +25,11 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-MAGIC = b"PRAXIS-INBOX-BACKUP 1\n"
+from .db import connect_raw
+from .dbkey import KeyProblem, ServerKey, key_from_env
+
+MAGIC_V1 = b"PRAXIS-INBOX-BACKUP 1\n"
+MAGIC = b"PRAXIS-INBOX-BACKUP 2\n"
 CHUNK = 1024 * 1024
 KDF = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 1}
 
@@ -46,26 +54,113 @@ def _sqlite_path(database_url: str) -> Path:
     return Path(database_url[len(prefix) :])
 
 
-def snapshot(db_path: Path) -> bytes:
+def _cell(value: Any) -> Any:
+    return {"$b64": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
+
+
+def _uncell(value: Any) -> Any:
+    return base64.b64decode(value["$b64"]) if isinstance(value, dict) else value
+
+
+def dump(conn: Any) -> dict[str, Any]:
+    """Schema and rows of an open DB-API SQLite connection, in one read transaction."""
+    conn.execute("BEGIN")
+    try:
+        schema = [
+            (str(kind), str(name), str(sql))
+            for kind, name, sql in conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+        ]
+        tables: dict[str, Any] = {}
+        for kind, name, _sql in schema:
+            if kind != "table":
+                continue
+            cur = conn.execute(f'SELECT * FROM "{name}"')  # noqa: S608 (names from sqlite_master)
+            tables[name] = {
+                "columns": [d[0] for d in cur.description],
+                "rows": [[_cell(v) for v in row] for row in cur],
+            }
+        has_seq = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        ).fetchone()
+        sequence = (
+            [list(r) for r in conn.execute("SELECT name, seq FROM sqlite_sequence")]
+            if has_seq
+            else []
+        )
+    finally:
+        conn.execute("COMMIT")
+    return {"schema": schema, "tables": tables, "sequence": sequence}
+
+
+def snapshot(db_path: Path, key: ServerKey | None = None) -> bytes:
     """A consistent copy of a live database, taken while the relay keeps writing."""
     if not db_path.is_file():
         raise BackupError(f"No relay database at {db_path}.")
-    source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    memory = sqlite3.connect(":memory:")
     try:
-        source.backup(memory)
-        return _rollback_journal(memory.serialize())
+        conn = connect_raw(str(db_path), key)
+    except KeyProblem as exc:
+        raise BackupError(str(exc)) from None
+    try:
+        content = dump(conn)
     finally:
-        source.close()
-        memory.close()
+        conn.close()
+    return zlib.compress(json.dumps(content, separators=(",", ":")).encode(), 6)
 
 
 def _rollback_journal(image: bytes) -> bytes:
-    # A WAL database's header (bytes 18-19 = 2) cannot be opened from memory; the relay
-    # switches the restored file back to WAL when it opens it.
+    # A WAL database's header (bytes 18-19 = 2) cannot be opened from memory.
     if len(image) >= 20 and image[18:20] == b"\x02\x02":
         image = image[:18] + b"\x01\x01" + image[20:]
     return image
+
+
+def _content_of(plain: bytes, version: int) -> dict[str, Any]:
+    if version == 1:
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            memory.deserialize(_rollback_journal(plain))
+            if memory.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+                raise BackupError("The restored database fails its integrity check.")
+            return dump(memory)
+        finally:
+            memory.close()
+    try:
+        content: dict[str, Any] = json.loads(zlib.decompress(plain))
+    except (zlib.error, ValueError):
+        raise BackupError("The backup file is damaged or truncated.") from None
+    return content
+
+
+def load(conn: Any, content: dict[str, Any]) -> None:
+    """Recreate ``dump``'s content in an empty database: tables, rows, then indexes."""
+    conn.execute("BEGIN")
+    try:
+        schema = content["schema"]
+        for kind, _name, sql in schema:
+            if kind == "table":
+                conn.execute(sql)
+        for name, table in content["tables"].items():
+            columns = ", ".join(f'"{c}"' for c in table["columns"])
+            marks = ", ".join("?" for _ in table["columns"])
+            conn.executemany(
+                f'INSERT INTO "{name}" ({columns}) VALUES ({marks})',  # noqa: S608
+                ([_uncell(v) for v in row] for row in table["rows"]),
+            )
+        for kind, _name, sql in schema:
+            if kind != "table":
+                conn.execute(sql)
+        if content["sequence"]:
+            conn.execute("DELETE FROM sqlite_sequence")
+            conn.executemany(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", content["sequence"]
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def write_backup(out: BinaryIO, data: bytes, passphrase: str) -> None:
@@ -73,6 +168,7 @@ def write_backup(out: BinaryIO, data: bytes, passphrase: str) -> None:
     header = json.dumps(
         {
             "kdf": "argon2id",
+            "format": "sqlite-rows+zlib",
             **KDF,
             "salt": base64.b64encode(salt).decode(),
             "created": int(time.time()),
@@ -91,7 +187,16 @@ def write_backup(out: BinaryIO, data: bytes, passphrase: str) -> None:
 
 
 def read_backup(data: bytes, passphrase: str) -> bytes:
-    if not data.startswith(MAGIC):
+    return _read(data, passphrase)[0]
+
+
+def _read(data: bytes, passphrase: str) -> tuple[bytes, int]:
+    """The decrypted payload and the format version (1: SQLite image, 2: rows)."""
+    if data.startswith(MAGIC):
+        version = 2
+    elif data.startswith(MAGIC_V1):
+        version = 1
+    else:
         raise BackupError("This file is not a Praxis Inbox backup.")
     pos = len(MAGIC)
     try:
@@ -119,12 +224,15 @@ def read_backup(data: bytes, passphrase: str) -> bytes:
     plain = b"".join(parts)
     if len(plain) != int(meta["size"]):
         raise BackupError("The backup file is damaged or truncated.")
-    return plain
+    return plain, version
 
 
-def backup(database_url: str, target: Path, passphrase: str) -> int:
-    """Write an encrypted backup of the relay database to ``target``; returns its size."""
-    data = snapshot(_sqlite_path(database_url))
+def backup(database_url: str, target: Path, passphrase: str, key: ServerKey | None = None) -> int:
+    """Write an encrypted backup of the relay database to ``target``; returns its size.
+
+    ``key`` is the relay's database key (None: from INBOX_DB_KEY / INBOX_DB_KEY_FILE)."""
+    key = key if key is not None else key_from_env()
+    data = snapshot(_sqlite_path(database_url), key)
     tmp = target.with_name(target.name + ".partial")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
@@ -135,25 +243,39 @@ def backup(database_url: str, target: Path, passphrase: str) -> int:
     return target.stat().st_size
 
 
-def restore(database_url: str, source: Path, passphrase: str, *, force: bool = False) -> None:
-    """Restore a backup into the (stopped) relay's database path."""
+def restore(
+    database_url: str,
+    source: Path,
+    passphrase: str,
+    *,
+    force: bool = False,
+    key: ServerKey | None = None,
+) -> None:
+    """Restore a backup into the (stopped) relay's database path, encrypted under the
+    relay's current key (None: from the environment; no key at all: a plain file)."""
     db_path = _sqlite_path(database_url)
-    plain = read_backup(source.read_bytes(), passphrase)
+    key = key if key is not None else key_from_env()
+    plain, version = _read(source.read_bytes(), passphrase)
     if db_path.exists() and not force:
         raise BackupError(f"{db_path} exists; stop the relay and pass --force to replace it.")
-    memory = sqlite3.connect(":memory:")
+    content = _content_of(plain, version)
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = db_path.with_name(db_path.name + ".restoring")
+    for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        leftover.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.close(fd)
+    conn = connect_raw(str(tmp), key)
     try:
-        memory.deserialize(_rollback_journal(plain))
-        if memory.execute("PRAGMA integrity_check").fetchone() != ("ok",):
+        load(conn, content)
+        if conn.execute("PRAGMA integrity_check").fetchone() != ("ok",):
             raise BackupError("The restored database fails its integrity check.")
-        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for suffix in ("-wal", "-shm"):
-            Path(str(db_path) + suffix).unlink(missing_ok=True)
-        target = sqlite3.connect(db_path)
-        try:
-            memory.backup(target)
-        finally:
-            target.close()
-        os.chmod(db_path, 0o600)
-    finally:
-        memory.close()
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    conn.close()
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    os.replace(tmp, db_path)
+    os.chmod(db_path, 0o600)

@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import date
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from inbox_app.domain.appointments import AppointmentRecord, AppointmentStatus
@@ -63,21 +63,50 @@ class Booking:
         )
 
     def book(
-        self, *, patient_id: int, slot: Slot, type_code: str, reason: str | None = None
+        self,
+        *,
+        patient_id: int,
+        slot: Slot,
+        type_code: str,
+        reason: str | None = None,
+        status: AppointmentStatus = AppointmentStatus.BOOKED,
     ) -> AppointmentRecord:
         """Book ``slot``; raises SlotTaken if any part of it was booked meanwhile."""
+        with self.store.db.write() as conn:
+            return self.book_in(
+                conn,
+                patient_id=patient_id,
+                slot=slot,
+                type_code=type_code,
+                reason=reason,
+                status=status,
+            )
+
+    def book_in(
+        self,
+        conn: Connection,
+        *,
+        patient_id: int,
+        slot: Slot,
+        type_code: str,
+        reason: str | None = None,
+        status: AppointmentStatus = AppointmentStatus.BOOKED,
+        external_id: str | None = None,  # e.g. "chat:…" for bookings by chat (reports.py)
+    ) -> AppointmentRecord:
+        """``book`` in the caller's transaction (automation handlers); a lost race raises
+        SlotTaken and leaves the caller's transaction usable (the insert runs in a savepoint)."""
         kind = self.schedule.types[type_code]
         try:
-            with self.store.db.write() as conn:
+            with conn.begin_nested():
                 result = conn.execute(
                     appointments.insert().values(
-                        external_id=f"inbox|{uuid.uuid4()}",
+                        external_id=external_id or f"inbox|{uuid.uuid4()}",
                         patient_id=patient_id,
                         start=slot.start,
                         end=slot.end,
                         clinician=slot.clinician,
                         reason=reason or kind.label_de,
-                        status=AppointmentStatus.BOOKED.value,
+                        status=status.value,
                         updated_at=time.time(),
                     )
                 )
@@ -90,32 +119,35 @@ class Booking:
                             clinician=slot.clinician, unit_start=unit, appointment_id=appointment_id
                         )
                     )
-                record = _appointment(
-                    conn.execute(
-                        select(appointments).where(appointments.c.id == appointment_id)
-                    ).one()
-                )
-                self.store._append(conn, "appointment", appointment_id, record.to_json())
-                return record
         except IntegrityError:
             raise SlotTaken() from None
+        record = _appointment(
+            conn.execute(select(appointments).where(appointments.c.id == appointment_id)).one()
+        )
+        self.store._append(conn, "appointment", appointment_id, record.to_json())
+        return record
 
     def set_status(self, appointment_id: int, status: AppointmentStatus) -> AppointmentRecord:
         """Confirm, cancel (frees the slot), or record attendance."""
         with self.store.db.write() as conn:
-            found = conn.execute(
-                update(appointments)
-                .where(appointments.c.id == appointment_id)
-                .values(status=status.value, updated_at=time.time())
-            )
-            if found.rowcount == 0:
-                raise NotFound("appointment")
-            if status == AppointmentStatus.CANCELLED:
-                conn.execute(
-                    delete(slot_locks).where(slot_locks.c.appointment_id == appointment_id)
-                )
-            record = _appointment(
-                conn.execute(select(appointments).where(appointments.c.id == appointment_id)).one()
-            )
-            self.store._append(conn, "appointment", appointment_id, record.to_json())
-            return record
+            return set_status_in(self.store, conn, appointment_id, status)
+
+
+def set_status_in(
+    store: Store, conn: Connection, appointment_id: int, status: AppointmentStatus
+) -> AppointmentRecord:
+    """``Booking.set_status`` in the caller's transaction (no schedule needed)."""
+    found = conn.execute(
+        update(appointments)
+        .where(appointments.c.id == appointment_id)
+        .values(status=status.value, updated_at=time.time())
+    )
+    if found.rowcount == 0:
+        raise NotFound("appointment")
+    if status == AppointmentStatus.CANCELLED:
+        conn.execute(delete(slot_locks).where(slot_locks.c.appointment_id == appointment_id))
+    record = _appointment(
+        conn.execute(select(appointments).where(appointments.c.id == appointment_id)).one()
+    )
+    store._append(conn, "appointment", appointment_id, record.to_json())
+    return record

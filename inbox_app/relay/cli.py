@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from inbox_app.domain.roles import Role
 
 from .cli_collab import add_commands as add_collab_commands
+from .cli_ops import add_commands as add_ops_commands
+from .dbkey import KeyProblem
+from .logs import configure as configure_logs
 from .settings import ConfigError, RelaySettings
 
 
@@ -19,20 +23,29 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     settings = RelaySettings.from_env()
+    if args.demo:
+        settings.demo = True
     try:
         settings.check_for_serving()
     except ConfigError as exc:
         print(f"inbox-relay: {exc}", file=sys.stderr)
         return 2
+    # JSON lines (configured in main): uvicorn's loggers then write through ours.
+    json_logs = settings.log_format == "json"
     app = create_app(settings)
     # Live SSE streams never end by themselves: give them a few seconds on shutdown, no more.
+    extra: dict[str, Any] = {"log_config": None} if json_logs else {}
     uvicorn.run(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         access_log=False,
+        **extra,
         timeout_graceful_shutdown=3,
+        # X-Forwarded-For is the relay's to judge (INBOX_TRUSTED_PROXIES, access.py), not
+        # uvicorn's: by default it believes the header from any local process.
+        proxy_headers=False,
     )
     return 0
 
@@ -41,6 +54,7 @@ def _simulator(args: argparse.Namespace) -> int:
     import os
 
     from inbox_app.whatsapp.simulator import SimulatorSettings, run
+    from inbox_app.whatsapp.simulator.templates_api import default_templates, result_templates
 
     env = os.environ
     missing = [
@@ -57,6 +71,8 @@ def _simulator(args: argparse.Namespace) -> int:
         phone_number_id=env["WHATSAPP_PHONE_NUMBER_ID"],
         webhook_url=args.webhook_url,
         scenario=Path(args.scenario) if args.scenario else None,
+        # The clinic's catalogue plus the phi-safe result notice and one-time code.
+        templates=default_templates() + result_templates(),
     )
     run(settings, args.host, args.port)
     return 0
@@ -167,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--demo", action="store_true", help="allow an unencrypted SQLite database (no patients)"
+    )
     serve.set_defaults(func=_serve)
 
     sim = sub.add_parser("simulator", help="run the local WhatsApp Cloud API simulator")
@@ -202,13 +221,20 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("file")
     res.add_argument("--force", action="store_true", help="replace an existing database")
     res.set_defaults(func=_restore)
+    add_ops_commands(sub)  # key new, rekey, retention run, patient export|erase
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Plain text, or JSON lines with INBOX_LOG_FORMAT=json (logs.py), from the first line.
+    configure_logs(os.environ.get("INBOX_LOG_FORMAT", "text").strip().lower())
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except (KeyProblem, ConfigError) as exc:
+        # A missing, wrong or badly stored key: one clear sentence, no traceback.
+        print(f"inbox-relay: {exc}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -1,4 +1,4 @@
-"""``inbox-relay user disable|role``, ``team add|member``, ``audit verify|export``."""
+"""``inbox-relay user disable|role|totp``, ``team add|member``, ``audit verify|export``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,37 @@ def _user_role(args: argparse.Namespace) -> int:
         except UnknownUser:
             return _fail(f"no user {args.name!r}")
     print(f"user {args.name} is now {args.role}")
+    return 0
+
+
+def _user_totp(args: argparse.Namespace) -> int:
+    """Show whether a user has a second factor; ``--reset`` removes it (lost phone)."""
+    from sqlalchemy import select
+
+    from .db import users
+
+    with _database() as db:
+        totp = _accounts(db).totp
+        if args.reset:
+            try:
+                removed = totp.reset(args.name)
+            except LookupError:
+                return _fail(f"no user {args.name!r}")
+            print(
+                f"second factor of {args.name} removed; they sign in with their password"
+                if removed
+                else f"{args.name} had no second factor"
+            )
+            return 0
+        with db.read() as conn:
+            user_id = conn.execute(
+                select(users.c.id).where(users.c.username == args.name)
+            ).scalar_one_or_none()
+        if user_id is None:
+            return _fail(f"no user {args.name!r}")
+        state = totp.status(int(user_id))
+    word = "on" if state["enabled"] else "waiting for confirmation" if state["pending"] else "off"
+    print(f"{args.name}: second factor {word}")
     return 0
 
 
@@ -171,6 +202,9 @@ def add_commands(
     wipe.add_argument("name")
     wipe.add_argument("--device", help="only this installation (its X-Inbox-Device id)")
     wipe.add_argument("--clear", action="store_true", help="end the user's wipe orders")
+    totp = command(user_sub, "totp", "show or (--reset) remove a user's second factor", _user_totp)
+    totp.add_argument("name")
+    totp.add_argument("--reset", action="store_true", help="remove it (the user lost the device)")
     role = command(user_sub, "role", "change a user's role", _user_role)
     role.add_argument("name")
     role.add_argument("role", choices=[r.value for r in Role])

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -31,6 +34,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
+
+from .dbkey import KeyProblem, ServerKey, key_from_env
+from .vault import Vault
 
 metadata = MetaData()
 
@@ -117,6 +123,8 @@ messages = Table(
     Column("reactions", Text),
     Column("edited_at", Float),
     Column("deleted_at", Float),
+    # A scheduled send (0004_scheduled_send): when the outbox may send it (scheduled.py).
+    Column("send_at", Float),
     Index("ix_messages_conversation_ts", "conversation_id", "timestamp", "id"),
 )
 
@@ -381,7 +389,7 @@ reminders = Table(
     metadata,
     Column("appointment_id", Id, ForeignKey("appointments.id"), primary_key=True),
     Column("hours_before", Integer, primary_key=True),
-    Column("state", String(16), nullable=False),  # sent | skipped
+    Column("state", String(16), nullable=False),  # sent | skipped | follow_up (reminders.py)
     Column("reason", String(64)),
     Column("at", Float, nullable=False),
 )
@@ -399,13 +407,244 @@ wipe_orders = Table(
     Column("cleared_at", Float),
 )
 
+# -- 0004_results: results sent to patients (results.py, routes_results.py, result_page.py)
+
+# One row per result sent; for phi-safe delivery also the page's link (token hash only),
+# the one-time code (hash), the viewer's session (hash) and the counters that lock it.
+results = Table(
+    "results",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False, unique=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("patient_id", Id, ForeignKey("patients.id"), nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id"), unique=True),
+    Column("author_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("profile", String(16), nullable=False),  # direct | phi-safe
+    Column("mime_type", String(128), nullable=False),
+    Column("filename", String(256), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("encrypted", Boolean, nullable=False, default=False),
+    Column("identity", String(16), nullable=False),  # match | mismatch | unverifiable
+    Column("overridden", Boolean, nullable=False, default=False),
+    Column("token_hash", String(64), unique=True),
+    Column("expires_at", Float),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    Column("locked_at", Float),
+    Column("code_hash", String(64)),
+    Column("code_expires_at", Float),
+    Column("codes_sent", Integer, nullable=False, default=0),
+    Column("session_hash", String(64)),
+    Column("session_expires_at", Float),
+    Column("opened_at", Float),
+    Column("downloaded_at", Float),
+    Column("created_at", Float, nullable=False),
+)
+
+
+# How far the relay's own automation (automation.py) has worked through inbound messages;
+# moved in the same transaction as a handler's effects, so nothing is done twice or lost.
+automation_cursors = Table(
+    "automation_cursors",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_id", Id, nullable=False),
+)
+
+
+# -- 0004_totp: staff second factor and read reports (totp.py, routes_audit.py) -----------
+
+# One TOTP factor per user: the secret (encrypted with INBOX_TOTP_KEY when set), when the
+# user confirmed it with a first code, and the last accepted time step (no code twice).
+totp_factors = Table(
+    "totp_factors",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("secret", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("confirmed_at", Float),
+    Column("last_step", Id),
+)
+
+# Reads a desktop reports afterwards (searches run on its cache): the client id of each
+# report already audited, so a report retried after a lost answer is recorded once.
+read_reports = Table(
+    "read_reports",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+
+# -- 0004_bots: the intake and booking bots' place in each conversation (relay/bots/) -------
+# One row per conversation the bot ever spoke in; kept in the database so a restart
+# resumes the dialogue where it was (flow: intake | booking | handed_over | stopped).
+bot_states = Table(
+    "bot_states",
+    metadata,
+    Column("conversation_id", Id, ForeignKey("conversations.id"), primary_key=True),
+    Column("flow", String(16), nullable=False),
+    Column("step", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("ended_reason", String(32)),
+)
+
+# Bookings by chat the practice system's FHIR server must still hear of (bots/fhir.py):
+# written in the booking's transaction, posted by a job, never twice.
+fhir_bookings = Table(
+    "fhir_bookings",
+    metadata,
+    Column("appointment_id", Id, ForeignKey("appointments.id"), primary_key=True),
+    Column("slot_reference", String(256)),
+    Column("state", String(16), nullable=False),  # pending | done | failed
+    Column("attempts", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+# -- 0004_escalations: escalations and call attempts (escalations.py, calls.py) ---------
+
+# A conversation handed to a clinician (assignee_id), a team (team_id) or every clinician
+# (neither); created_by NULL is the relay itself (a red flag). ``source_message_id`` makes
+# the red-flag escalation idempotent per message.
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("patient_id", Id),
+    Column("reason", Text, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("assignee_id", Id, ForeignKey("users.id")),
+    Column("team_id", Id, ForeignKey("teams.id")),
+    Column("state", String(16), nullable=False),  # open | acknowledged | resolved
+    Column("source", String(16), nullable=False, default="staff"),
+    Column("source_message_id", Id, unique=True),
+    Column("created_by", Id, ForeignKey("users.id")),
+    Column("created_at", Float, nullable=False),
+    Column("acknowledged_by", Id, ForeignKey("users.id")),
+    Column("acknowledged_at", Float),
+    Column("resolved_by", Id, ForeignKey("users.id")),
+    Column("resolved_at", Float),
+    Column("resolution", Text),
+    Column("renotified_at", Float),
+    Index("ix_escalations_state_due", "state", "due_at"),
+)
+
+# Calling the patient back: permission requests, their answers, call webhooks shown in the
+# thread, tel:/video attempts and the logged outcome (calls.py).
+call_log = Table(
+    "call_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("escalation_id", Id, ForeignKey("escalations.id")),
+    Column("kind", String(32), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id")),
+    Column("outcome", String(32)),
+    Column("callback_at", Float),
+    Column("note", Text),
+    Column("status", String(64)),
+    Column("created_at", Float, nullable=False),
+)
+
+# -- 0004_satisfaction: the question after a resolved conversation (satisfaction.py) -----
+
+# One row per question asked; ``score`` (1 unhappy … 3 happy) once the patient answered.
+# Reports count answers per day/week from here (satisfaction.answers()).
+satisfaction_surveys = Table(
+    "satisfaction_surveys",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("conversation_id", Id, ForeignKey("conversations.id"), nullable=False, index=True),
+    Column("wa_id", String(64), nullable=False),
+    Column("message_id", Id, ForeignKey("messages.id")),
+    Column("asked_at", Float, nullable=False),
+    Column("score", Integer),
+    Column("answered_at", Float),
+    Index("ix_satisfaction_surveys_wa_id", "wa_id", "asked_at"),
+)
+
+
+# -- retention and data-protection rights (0004_retention): retention.py, privacy.py ------
+
+# A legal hold keeps a patient's or a conversation's data from retention purges until it
+# is released (litigation, a complaint, a request from authorities).
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("patient_id", Id),
+    Column("conversation_id", Id),
+    Column("reason", String(256), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("released_at", Float),
+)
+
+# Small facts the retention job keeps: e.g. the hash the audit chain continues from after
+# its oldest rows were purged ("audit_anchor").
+retention_marks = Table(
+    "retention_marks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def apply_key(cur: Any, key_hex: str | None, where: str) -> None:
+    """Key a fresh SQLCipher connection (before anything else), then prove it reads."""
+    cur.execute("PRAGMA cipher_log_level = NONE")
+    if key_hex is not None:
+        # Raw key (x'..'): no per-connection KDF. Never through SQLAlchemy (it logs SQL).
+        cur.execute(f"PRAGMA key = \"x'{key_hex}'\"")
+    try:
+        cur.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        if key_hex is None:
+            raise KeyProblem(
+                f"The relay database {where} is encrypted: set INBOX_DB_KEY or INBOX_DB_KEY_FILE."
+            ) from None
+        raise KeyProblem(
+            f"The relay database {where} cannot be opened with this key (wrong key, "
+            "or a plaintext database to encrypt with `inbox-relay rekey`)."
+        ) from None
+
+
+def connect_raw(path: str, key: ServerKey | None) -> Any:
+    """A keyed DB-API connection for maintenance (backup, restore, rekey)."""
+    conn = sqlcipher.connect(path, timeout=30, isolation_level=None)
+    cur = conn.cursor()
+    try:
+        apply_key(cur, key.database_hex if key is not None else None, path)
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+    except BaseException:
+        cur.close()
+        conn.close()
+        raise
+    return conn
+
 
 class Database:
     """Two engines on SQLite (writes take the lock up front; reads never block in WAL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, key: ServerKey | None = None) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        # The server key (dbkey.py): given, else INBOX_DB_KEY / INBOX_DB_KEY_FILE. With a
+        # key, SQLite goes through SQLCipher and media files are sealed (vault.py).
+        self.key = key if key is not None else key_from_env()
+        self.vault = Vault(self.key)
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -419,11 +658,16 @@ class Database:
         self._idle = threading.Condition()
 
     def _sqlite_engine(self, *, immediate: bool) -> Engine:
+        key_hex = self.key.database_hex if self.key is not None else None
         engine = create_engine(
             self.url,
+            # SQLCipher's driver for both modes: without a key it is plain SQLite.
+            module=sqlcipher,
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=8,
             max_overflow=8,
+            # Bound parameters are patient data: never in logs or exception text.
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -431,7 +675,17 @@ class Database:
             # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
+            try:
+                apply_key(cur, key_hex, self.url.database or "")
+            except BaseException:
+                cur.close()
+                dbapi_conn.close()
+                raise
             cur.execute("PRAGMA journal_mode=WAL")
+            # Deleted rows are overwritten, not just unlinked (retention.py, Art. 17);
+            # temporary tables and sorts stay in memory, never in plaintext temp files.
+            cur.execute("PRAGMA secure_delete=ON")
+            cur.execute("PRAGMA temp_store=MEMORY")
             # FULL: a webhook acknowledged with 200 survives power loss (QUALITY I1).
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -490,6 +744,38 @@ class Database:
         self.writer.dispose()
         if self.reader is not self.writer:
             self.reader.dispose()
+
+    def wipe_free_space(self, *, attempts: int = 50) -> None:
+        """After deleting patient data (retention.py, privacy.py): fold the WAL into the
+        file and truncate it, so no old page survives there; VACUUM when a quarter of the
+        file is free. Deleted rows were already overwritten (secure_delete). SQLite only;
+        PostgreSQL: see docs/operations.md (VACUUM, encrypted volume)."""
+        if not self.is_sqlite:
+            return
+        with self._in_use():
+            raw = self.writer.raw_connection()
+            try:
+                cur = raw.cursor()
+                truncated = self._checkpoint(cur, attempts)
+                free = cur.execute("PRAGMA freelist_count").fetchone()[0]
+                pages = cur.execute("PRAGMA page_count").fetchone()[0]
+                if truncated and free and free * 4 >= pages:
+                    cur.execute("VACUUM")
+                    self._checkpoint(cur, attempts)
+                cur.close()
+            finally:
+                raw.close()
+
+    @staticmethod
+    def _checkpoint(cur: Any, attempts: int) -> bool:
+        for _ in range(attempts):
+            busy = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return True
+            time.sleep(0.1)  # a reader still holds an older snapshot
+        # The deletion is committed already; the next purge run truncates the log.
+        logging.getLogger("inbox.relay.db").warning("WAL not truncated: readers kept it busy")
+        return False
 
     def insert_ignore(self, table: Table) -> Insert:
         """INSERT … ON CONFLICT DO NOTHING for this dialect."""

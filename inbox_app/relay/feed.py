@@ -11,7 +11,7 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy import or_, select
 
-from inbox_app.domain.roles import PATIENT_CONTENT_ROLES
+from inbox_app.domain.roles import PATIENT_CONTENT_ROLES, Role
 
 from .auth import Accounts, StaffUser
 from .db import Database, conversations, events
@@ -79,6 +79,9 @@ PATIENT_EVENT_TYPES = frozenset(
 )
 
 
+RESULT_ROLES = frozenset({Role.NURSE, Role.CLINICIAN})
+
+
 def visible_events(db: Database, user: StaffUser, after: int, limit: int) -> list[Any]:
     """Events after ``after`` this user may receive, oldest first (filtered in SQL)."""
     query = (
@@ -98,6 +101,9 @@ def visible_events(db: Database, user: StaffUser, after: int, limit: int) -> lis
                 visible_conversations(user.id, user.role),
             )
         )
+        if user.role not in RESULT_ROLES:
+            # Results are for nurses and clinicians (ARCHITECTURE "Who may do what").
+            query = query.where(events.c.type != "result")
     else:
         query = query.where(
             events.c.conversation_id.is_(None), events.c.type.not_in(PATIENT_EVENT_TYPES)

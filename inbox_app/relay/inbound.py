@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from .store import IngestResult, Store
 
 PREVIEW_CHARS = 120
+# System messages that move a conversation to the patient's new number.
+RENUMBER_KINDS = ("user_changed_number", "customer_changed_number")
 # Shown in the conversation list when a message has no text of its own.
 _PREVIEW_LABELS = {
     "image": "📷 Photo",
@@ -94,7 +96,7 @@ def content_details(content: Content | None) -> dict[str, Any]:
     return details
 
 
-def _message_details(msg: InboundMessage) -> dict[str, Any]:
+def message_details(msg: InboundMessage) -> dict[str, Any]:
     details = content_details(msg.content)
     ctx = msg.context
     if ctx is not None:
@@ -177,7 +179,7 @@ def _store_bubble(
 ) -> int | None:
     conversation_id = store._conversation_for(conn, msg)
     timestamp = msg.timestamp or now
-    details = _message_details(msg)
+    details = message_details(msg)
     direction = Direction.OUTBOUND if msg.echo else Direction.INBOUND
     status = MessageStatus.SENT if msg.echo else MessageStatus.RECEIVED
     row = conn.execute(
@@ -201,25 +203,24 @@ def _store_bubble(
     message_id = int(row.id)
     ref = msg.media
     if ref is not None:
-        _upsert_media(conn, message_id, ref.kind, ref, now)
-    latest = (
-        func.max(conversations.c.last_message_at, timestamp)
-        if store.db.is_sqlite
-        else func.greatest(conversations.c.last_message_at, timestamp)
-    )
+        upsert_media(conn, message_id, ref.kind, ref, now)
+    greatest = func.max if store.db.is_sqlite else func.greatest
     summary: dict[str, Any] = {
-        "last_message_at": latest,
+        "last_message_at": greatest(conversations.c.last_message_at, timestamp),
         "last_message_preview": preview_of(msg.type, msg.text),
     }
     if not msg.echo:
-        summary.update(last_inbound_at=timestamp, unread=conversations.c.unread + 1)
+        # The window counts from the newest inbound message, whatever order they came in.
+        summary.update(
+            last_inbound_at=greatest(
+                func.coalesce(conversations.c.last_inbound_at, timestamp), timestamp
+            ),
+            unread=conversations.c.unread + 1,
+        )
     conn.execute(
         update(conversations).where(conversations.c.id == conversation_id).values(**summary)
     )
-    if msg.system is not None and msg.system.kind in (
-        "user_changed_number",
-        "customer_changed_number",
-    ):
+    if msg.system is not None and msg.system.kind in RENUMBER_KINDS:
         _renumber(conn, conversation_id, msg.system.new_wa_id)
     _apply_waiting_actions(store, conn, msg.wamid, message_id)
     store._emit_message(conn, message_id)
@@ -228,7 +229,7 @@ def _store_bubble(
     return conversation_id
 
 
-def _upsert_media(conn: Connection, message_id: int, kind: str, ref: Any, now: float) -> None:
+def upsert_media(conn: Connection, message_id: int, kind: str, ref: Any, now: float) -> None:
     values = {
         "media_id": ref.media_id,
         "kind": kind,
@@ -324,7 +325,7 @@ def _store_action(
     row = conn.execute(select(messages.c.id).where(messages.c.wamid == target)).one_or_none()
     if row is None:
         return None  # the target has not arrived (yet): applied when it does
-    if _apply_action(store, conn, int(inserted.id), int(row.id), now):
+    if apply_action(store, conn, int(inserted.id), int(row.id), now):
         result.events += 1
     return None
 
@@ -336,10 +337,10 @@ def _apply_waiting_actions(store: Store, conn: Connection, wamid: str, message_i
         .order_by(inbound_actions.c.timestamp, inbound_actions.c.id)
     ).all()
     for action in waiting:
-        _apply_action(store, conn, int(action.id), message_id, 0.0, emit=False)
+        apply_action(store, conn, int(action.id), message_id, 0.0, emit=False)
 
 
-def _apply_action(
+def apply_action(
     store: Store,
     conn: Connection,
     action_id: int,
@@ -424,7 +425,7 @@ def _apply_edit(
             select(media.c.media_id).where(media.c.message_id == target.id)
         ).one_or_none()
         if existing is None or existing.media_id != ref["media_id"]:
-            _upsert_media(conn, int(target.id), str(ref["kind"]), _Ref(ref), now or timestamp)
+            upsert_media(conn, int(target.id), str(ref["kind"]), _Ref(ref), now or timestamp)
     return True
 
 
@@ -464,6 +465,8 @@ def message_extras(conn: Connection, row: Row[Any]) -> dict[str, Any]:
     m = row._mapping
     extras: dict[str, Any] = {}
     details: dict[str, Any] = json.loads(m["details"]) if m.get("details") else {}
+    # "_private" holds what only WhatsApp may see (a result link, a one-time code): never fed.
+    details.pop("_private", None)
     extras.update(details)
     if m.get("reply_to"):
         extras["reply_to"] = m["reply_to"]
@@ -542,7 +545,16 @@ def _store_call(store: Store, conn: Connection, call: CallEvent) -> bool:
             conversation_id=conversation_id,
         )
     )
-    return bool(inserted.rowcount)
+    # PostgreSQL answers rowcount -1 here (RETURNING): a skipped row has no primary key.
+    fresh = inserted.rowcount == 1 if store.db.is_sqlite else bool(inserted.inserted_primary_key)
+    if fresh and conversation_id is not None:
+        # Shown in the conversation's thread as a ``call`` event (calls.py).
+        from .calls import record_call_webhook
+
+        record_call_webhook(
+            store, conn, conversation_id, call.event, call.status or "", call.timestamp
+        )
+    return fresh
 
 
 def _store_template_update(conn: Connection, tpl: TemplateUpdate, now: float) -> None:

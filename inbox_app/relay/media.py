@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import random
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,21 +186,9 @@ class MediaFiles:
             return jobs
 
     def save(self, job: MediaJob, data: bytes, mime: str) -> Path:
-        """Write atomically (temp file + rename), readable only by the relay."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        final = self.folder / f"{job.id}"
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return final
+        """Write atomically (temp file + rename), readable only by the relay, sealed
+        under the server key when the relay has one (vault.py)."""
+        return self.store.db.vault.write(self.folder / f"{job.id}", data)
 
     def record_ready(self, job: MediaJob, path: Path, size: int, mime: str) -> None:
         with self.store.db.write() as conn:

@@ -38,8 +38,13 @@ class OutboxWorker:
         on_commit: Callable[[], None],
         rate: float = 80.0,
         per_recipient_gap: float = 0.0,
+        on_outcome: Callable[[str], None] | None = None,
+        inflight_timeout: float = INFLIGHT_TIMEOUT,
     ) -> None:
         self.store = store
+        self.inflight_timeout = inflight_timeout
+        # Told "sent" | "retry" | "failed" | "needs_review" per attempt (metrics.py).
+        self.on_outcome = on_outcome or (lambda _outcome: None)
         self.graph = graph
         self.on_commit = on_commit
         self.min_interval = 1.0 / rate if rate > 0 else 0.0
@@ -56,6 +61,11 @@ class OutboxWorker:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-worker")
 
+    @property
+    def alive(self) -> bool:
+        """Started and still running (``/readyz``)."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -67,7 +77,7 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         recovered = await to_thread.run_sync(
-            lambda: self.store.recover_inflight(older_than=time.time() - INFLIGHT_TIMEOUT)
+            lambda: self.store.recover_inflight(older_than=time.time() - self.inflight_timeout)
         )
         if recovered:
             log.warning("flagged %d interrupted sends for review", recovered)
@@ -164,6 +174,7 @@ class OutboxWorker:
             )
         )
         self.on_commit()
+        self.on_outcome("sent")
 
     async def _settle(
         self,
@@ -185,6 +196,8 @@ class OutboxWorker:
             )
         )
         self.on_commit()
+        outcome = "failed" if final is not MessageStatus.NEEDS_REVIEW else "needs_review"
+        self.on_outcome("retry" if final is None else outcome)
         if retry_at is not None:
             # Make sure we come back for it even if nothing else wakes us.
             asyncio.get_running_loop().call_later(max(0.0, retry_at - time.time()), self.wake)

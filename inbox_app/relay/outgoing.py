@@ -95,6 +95,8 @@ class SendBody(BaseModel):
     footer: str | None = None
     # template
     template: TemplateChoice | None = None
+    # send later (scheduled.py): unix time inside the 24-hour window
+    send_at: float | None = Field(default=None, gt=0)
 
 
 class Invalid(Exception):
@@ -260,11 +262,16 @@ def graph_payload(job: dict[str, Any], *, media_id: str | None = None) -> dict[s
     """The ``/messages`` body for a claimed outbox job (without messaging_product)."""
     kind: str = job["type"]
     details: dict[str, Any] = job.get("details") or {}
+    # What staff must not read (result link, one-time code) replaces the shown text/template.
+    private: dict[str, Any] = details.get("_private") or {}
     payload: dict[str, Any] = {"to": job["to"]}
     if kind == "text":
         payload.update(
             type="text",
-            text={"body": job["text"] or "", "preview_url": bool(details.get("preview_url"))},
+            text={
+                "body": private.get("text") or job["text"] or "",
+                "preview_url": bool(details.get("preview_url")),
+            },
         )
     elif kind in ("image", "document"):
         info = details.get("media") or {}
@@ -283,7 +290,7 @@ def graph_payload(job: dict[str, Any], *, media_id: str | None = None) -> dict[s
     elif kind == "interactive":
         payload.update(type="interactive", interactive=details["interactive"])
     elif kind == "template":
-        payload.update(type="template", template=details["template"])
+        payload.update(type="template", template=private.get("template") or details["template"])
     else:
         raise ValueError(f"cannot send a {kind} message")
     if job.get("reply_to") and kind != "reaction":
@@ -308,7 +315,7 @@ async def ensure_uploaded(store: Store, graph: GraphClient, job: dict[str, Any])
     row = await to_thread.run_sync(load)
     if row.media_id:
         return str(row.media_id)
-    data = await to_thread.run_sync(Path(row.path).read_bytes)
+    data = await to_thread.run_sync(store.db.vault.read, Path(row.path))
     try:
         media_id = await graph.upload_media(
             data, mime_type=row.mime_type, filename=row.filename or f"file-{row.id}"

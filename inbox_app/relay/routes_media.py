@@ -13,13 +13,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path as FsPath
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Path, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from .access import ApiProblem, SignedIn, require_conversation
 from .media import MediaFiles, MediaWorker, default_media_dir
+from .vault import Vault, VaultError
 
 log = logging.getLogger("inbox.relay.media")
 
@@ -75,17 +77,32 @@ async def _file_for(request: Request, user: SignedIn, media_id: int) -> Any:
 
 
 @router.get("/media/{media_id}")
-async def get_media(request: Request, media_id: MediaId, user: SignedIn) -> FileResponse:
+async def get_media(request: Request, media_id: MediaId, user: SignedIn) -> Response:
     row = await _file_for(request, user, media_id)
     present = bool(row.path) and await to_thread.run_sync(FsPath(row.path).is_file)
     if row.state != "ready" or not present:
         raise ApiProblem(409, "media_not_ready", "The file is not available.", state=str(row.state))
-    return FileResponse(
-        row.path,
+    vault: Vault = request.app.state.relay.db.vault
+    try:
+        # Decrypted in memory only (vault.py); files are at most WhatsApp's 100 MB.
+        data = await to_thread.run_sync(vault.read, FsPath(row.path))
+    except VaultError as exc:
+        log.error("media %d unreadable: %s", media_id, exc)
+        raise ApiProblem(409, "media_unreadable", "The file cannot be decrypted.") from None
+    disposition = "attachment"
+    if row.filename:
+        # As Starlette's FileResponse writes it.
+        name = str(row.filename)
+        quoted = quote(name)
+        disposition += f'; filename="{name}"' if quoted == name else f"; filename*=utf-8''{quoted}"
+    return Response(
+        data,
         media_type=row.mime_type or "application/octet-stream",
-        filename=row.filename or None,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": disposition,
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
     )
 
 

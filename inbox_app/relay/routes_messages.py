@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +27,7 @@ from .db import conversations, media, messages, outbox
 from .media import default_media_dir
 from .outgoing import Invalid, Prepared, SendBody, prepare
 from .templates import SYNC_INTERVAL, TemplateCache, TemplateProblem, sync_templates, waba_id
+from .vault import Vault
 
 log = logging.getLogger("inbox.relay.send")
 
@@ -96,17 +95,11 @@ def _message_wamid(request: Request, conversation_id: int, message_id: int) -> s
 
 
 def _save_outgoing_file(request: Request, data: bytes) -> FsPath:
-    folder = default_media_dir(request.app.state.relay.settings.database_url)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    final = folder / f"out-{secrets.token_hex(12)}"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".outgoing-")
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, final)
-    return final
+    relay = request.app.state.relay
+    folder = default_media_dir(relay.settings.database_url)
+    # Sealed under the server key like received media (vault.py).
+    vault: Vault = relay.db.vault
+    return vault.write(folder / f"out-{secrets.token_hex(12)}", data, temp_prefix=".outgoing-")
 
 
 def _plan(request: Request, conversation_id: int, body: SendBody) -> SendPlan:

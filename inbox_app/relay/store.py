@@ -24,6 +24,8 @@ from inbox_app.whatsapp.webhook import InboundMessage, StatusUpdate, WebhookBatc
 from .db import Database, conversations, events, messages, outbox, status_receipts
 from .inbound import message_extras, preview_of, store_messages, store_side_events
 from .pgnotify import notify_feed
+from .result_state import emit_result, result_of_message, thread_summary
+from .scheduled import check_schedule
 from .teams import Claimed, active_claim, renewed_claim, teamwork_state
 
 PREVIEW_CHARS = 120
@@ -82,6 +84,7 @@ def message_record(row: Row[Any]) -> MessageRecord:
         error_code=m["error_code"],
         error_title=m["error_title"],
         author_id=m["author_id"],
+        send_at=m.get("send_at"),
     )
 
 
@@ -129,7 +132,12 @@ class Store:
         row = conn.execute(select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)).one()
         record = message_record(row)
         # WhatsApp detail (media, reply, reactions, edits …) rides along as extra fields.
-        self._append(conn, "message", message_id, {**record.to_json(), **message_extras(conn, row)})
+        extras = message_extras(conn, row)
+        if "result" in extras:  # a result's state follows its message (result_state.py)
+            result_id = result_of_message(conn, message_id)
+            if result_id is not None:
+                extras["result"] = thread_summary(emit_result(self._append, conn, result_id))
+        self._append(conn, "message", message_id, {**record.to_json(), **extras})
         return record
 
     # -- inbound -----------------------------------------------------------------------
@@ -172,9 +180,12 @@ class Store:
         self, batches: list[WebhookBatch], *, now: float | None = None
     ) -> list[IngestResult]:
         """Store several webhooks in one transaction (group commit: one fsync for all)."""
+        from .inbound_bulk import ingest_group  # it builds on this module
+
         now = time.time() if now is None else now
         with self.db.write() as conn:
-            return [self._ingest_into(conn, batch, now) for batch in batches]
+            # Runs of plain deliveries set-wise, the rest row by row (inbound_bulk.py).
+            return ingest_group(self, conn, batches, now)
 
     def _ingest_into(self, conn: Connection, batch: WebhookBatch, now: float) -> IngestResult:
         result = IngestResult()
@@ -267,6 +278,7 @@ class Store:
         reply_to: str | None = None,
         template: bool = False,
         on_insert: Callable[[Connection, int], None] | None = None,
+        send_at: float | None = None,
     ) -> tuple[MessageRecord, bool]:
         """Store a staff message and enqueue it; returns (message, created).
 
@@ -280,55 +292,100 @@ class Store:
             ).one_or_none()
             if existing is not None:
                 return message_record(existing), False
-            conv = conn.execute(
-                select(conversations).where(conversations.c.id == conversation_id)
-            ).one_or_none()
-            if conv is None:
-                raise NotFound("conversation")
-            # Outside the 24-hour window only an approved template may go out.
-            if not template and window_remaining(conv.last_inbound_at, now) <= 0:
-                raise WindowClosed()
+            record = self.enqueue_outgoing(
+                conn,
+                conversation_id=conversation_id,
+                client_id=client_id,
+                text=text,
+                author_id=author_id,
+                now=now,
+                type=type,
+                details=details,
+                reply_to=reply_to,
+                template=template,
+                on_insert=on_insert,
+                send_at=send_at,
+            )
+            return record, True
+
+    def enqueue_outgoing(
+        self,
+        conn: Connection,
+        *,
+        conversation_id: int,
+        client_id: str,
+        text: str | None,
+        author_id: int | None,
+        now: float,
+        type: str = "text",
+        details: dict[str, Any] | None = None,
+        reply_to: str | None = None,
+        template: bool = False,
+        on_insert: Callable[[Connection, int], None] | None = None,
+        send_at: float | None = None,
+    ) -> MessageRecord:
+        """Insert an outgoing message and its outbox row in the caller's transaction.
+
+        ``author_id`` None is the relay itself (automation.py): it ignores claims, since an
+        automated answer (emergency guidance, a reminder) must not wait for a colleague.
+        """
+        conv = conn.execute(
+            select(conversations).where(conversations.c.id == conversation_id)
+        ).one_or_none()
+        if conv is None:
+            raise NotFound("conversation")
+        # Outside the 24-hour window only an approved template may go out.
+        if not template and window_remaining(conv.last_inbound_at, now) <= 0:
+            raise WindowClosed()
+        if author_id is not None:
             holder = active_claim(conv, now)
             if holder is not None and holder != author_id:
                 raise Claimed(holder)
-            result = conn.execute(
-                messages.insert().values(
-                    conversation_id=conversation_id,
-                    direction=Direction.OUTBOUND.value,
-                    type=type,
-                    text=text,
-                    status=MessageStatus.QUEUED.value,
-                    timestamp=now,
-                    client_id=client_id,
-                    author_id=author_id,
-                    details=json.dumps(details, separators=(",", ":")) if details else None,
-                    reply_to=reply_to,
-                )
+        if send_at is not None:
+            # A scheduled send must leave while the window is still open (scheduled.py).
+            check_schedule(conv.last_inbound_at, send_at, now)
+        result = conn.execute(
+            messages.insert().values(
+                conversation_id=conversation_id,
+                direction=Direction.OUTBOUND.value,
+                type=type,
+                text=text,
+                status=MessageStatus.QUEUED.value,
+                # A scheduled message sits in the thread at the time it will leave.
+                timestamp=send_at if send_at is not None else now,
+                client_id=client_id,
+                author_id=author_id,
+                details=json.dumps(details, separators=(",", ":")) if details else None,
+                reply_to=reply_to,
+                send_at=send_at,
             )
-            pk = result.inserted_primary_key
-            assert pk is not None
-            message_id = int(pk[0])
-            if on_insert is not None:
-                on_insert(conn, message_id)
-            conn.execute(
-                outbox.insert().values(
-                    message_id=message_id, state="pending", attempts=0, next_attempt_at=now
-                )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        message_id = int(pk[0])
+        if on_insert is not None:
+            on_insert(conn, message_id)
+        conn.execute(
+            outbox.insert().values(
+                message_id=message_id,
+                state="pending",
+                attempts=0,
+                next_attempt_at=send_at if send_at is not None else now,
             )
-            conn.execute(
-                update(conversations)
-                .where(conversations.c.id == conversation_id)
-                .values(
-                    last_message_at=now,
-                    last_message_preview=preview_of(type, text),
-                    unread=0,
-                    # Sending is activity: the sender's own claim is renewed.
-                    **renewed_claim(conv, author_id, now),
-                )
-            )
-            record = self._emit_message(conn, message_id)
-            self._emit_conversation(conn, conversation_id)
-            return record, True
+        )
+        values: dict[str, Any] = {
+            "last_message_at": now,
+            "last_message_preview": preview_of(type, text),
+        }
+        if author_id is not None:
+            # Staff answering clears unread; sending is activity, so the claim is renewed.
+            values.update(unread=0, **renewed_claim(conv, author_id, now))
+        conn.execute(
+            update(conversations).where(conversations.c.id == conversation_id).values(**values)
+        )
+        record = self._emit_message(conn, message_id)
+        self._emit_conversation(conn, conversation_id)
+        return record
 
     # -- outbox worker support ---------------------------------------------------------
     def claim_due(self, *, limit: int, now: float | None = None) -> list[dict[str, Any]]:

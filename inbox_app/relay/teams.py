@@ -4,7 +4,8 @@ The rule, checked on the relay for every request and every feed event:
 
 - receptionist, nurse: conversations of their teams, conversations without a team, and
   conversations assigned to them personally;
-- clinician: conversations assigned (escalated) to them;
+- clinician: conversations assigned to them, and those with an escalation to them, to a
+  team of theirs or to every clinician (escalations.py);
 - admin: no patient content at all.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, false, or_, sele
 
 from inbox_app.domain.roles import Role
 
-from .db import Database, conversations, team_members, teams, users
+from .db import Database, conversations, escalations, team_members, teams, users
 
 CLAIM_SECONDS = 600.0  # a claim is a lease; activity (commands, sends) renews it
 
@@ -60,8 +61,19 @@ def visible_conversations(user_id: int, role: Role) -> ColumnElement[bool]:
             conversations.c.assignee_id == user_id,
         )
     if role == Role.CLINICIAN:
-        return and_(
-            conversations.c.assignee_id.is_not(None), conversations.c.assignee_id == user_id
+        # Plus conversations escalated to them, to a team of theirs or to every clinician
+        # (escalations.py); kept after resolving, so the queue's history stays readable.
+        my_teams = select(team_members.c.team_id).where(team_members.c.user_id == user_id)
+        escalated = select(escalations.c.conversation_id).where(
+            or_(
+                escalations.c.assignee_id == user_id,
+                escalations.c.team_id.in_(my_teams),
+                and_(escalations.c.assignee_id.is_(None), escalations.c.team_id.is_(None)),
+            )
+        )
+        return or_(
+            and_(conversations.c.assignee_id.is_not(None), conversations.c.assignee_id == user_id),
+            conversations.c.id.in_(escalated),
         )
     return false()
 
@@ -111,6 +123,13 @@ def teamwork_state(conn: Connection, row: Any, now: float | None = None) -> dict
         "status": row.status,
         "snoozed_until": row.snoozed_until,
         "labels": json.loads(row.labels or "[]"),
+        # An escalation not yet resolved (escalations.py) marks the conversation escalated.
+        "escalated": conn.execute(
+            select(escalations.c.id)
+            .where(escalations.c.conversation_id == row.id, escalations.c.state != "resolved")
+            .limit(1)
+        ).first()
+        is not None,
     }
 
 

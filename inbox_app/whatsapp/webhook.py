@@ -563,7 +563,12 @@ def _message(
 ) -> InboundMessage | None:
     wamid = _str(msg, "id")
     # An echo is the clinic writing from the Business app: the patient is the recipient.
-    patient = (_str(msg, "to") or _str(msg, "to_user_id")) if echo else _str(msg, "from")
+    patient = (
+        (_str(msg, "to") or _str(msg, "to_user_id"))
+        if echo
+        # A user with a username may share no phone number: then only their BSUID names them.
+        else (_str(msg, "from") or _str(msg, "from_user_id"))
+    )
     if not wamid or not patient:
         return None
     content = _content(msg)

@@ -2,6 +2,10 @@
 
 Run with `make bench`. BENCH_SECONDS (default 20; QUALITY.md asks 60) and BENCH_BACKLOG
 (default 20000) scale the runs. Figures are printed, not asserted: the machines are shared.
+The relay runs as deployed: SQLCipher with the tests' key (conftest), automation on. The
+hot path is webhook_endpoint.py (no FastAPI routing) and inbound_bulk.py (set-wise group
+commit); compare a run with the load average (`uptime`): other work on the host moves both
+figures, the ratio less.
 """
 
 from __future__ import annotations

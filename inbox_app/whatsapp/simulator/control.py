@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inbox_app.whatsapp.simulator import inbound
+from inbox_app.whatsapp.simulator.delivery_faults import DeliveryFaults
+from inbox_app.whatsapp.simulator.inbound_calls import user_call
 from inbox_app.whatsapp.simulator.runtime import Runtime
 from inbox_app.whatsapp.simulator.store import Fault
 
@@ -34,6 +37,20 @@ class InboundBody(BaseModel):
     reply_to: str | None = Field(default=None, pattern=r"^wamid\.\S+$")
     deliver: bool = True
 
+    @model_validator(mode="after")
+    def _complete(self) -> InboundBody:
+        # Checked here, not in the route: bad input is a validation error (422) like any other.
+        if self.type == "text" and self.text is None:
+            raise ValueError("text is required")
+        if self.type != "text":
+            if self.data is None or self.mime_type is None:
+                raise ValueError("data and mime_type are required")
+            try:
+                base64.b64decode(self.data, validate=True)
+            except ValueError:
+                raise ValueError("data must be base64") from None
+        return self
+
 
 class FaultBody(BaseModel):
     """``POST /_sim/faults``: make the next ``count`` sends fail (see ``store.Fault``)."""
@@ -47,6 +64,41 @@ class FaultBody(BaseModel):
     details: str = "Injected by the simulator"
     seconds: float = Field(default=0.0, ge=0, le=300)
     count: int = Field(default=1, ge=1, le=1_000_000)
+
+
+class TapBody(BaseModel):
+    """``POST /_sim/tap``: the patient taps choice ``index`` (0-based) of the newest message
+    sent to them that has buttons or a list (a template's quick replies included)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=r"^\+?\d{8,15}$")
+    name: str = Field(default="WhatsApp User", max_length=256)
+    index: int = Field(default=0, ge=0, le=9)
+    kind: Literal["button", "button_reply", "list_reply"] | None = None
+
+
+class DeliveryBody(BaseModel):
+    """``POST /_sim/delivery``: how webhooks go out from now on (delivery_faults.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shuffle_seconds: float = Field(default=0.0, ge=0, le=30)
+    duplicate_rate: float = Field(default=0.0, ge=0, le=1)
+    batch_size: int = Field(default=1, ge=1, le=100)
+    batch_window: float = Field(default=0.05, ge=0, le=5)
+
+
+class CallBody(BaseModel):
+    """``POST /_sim/call``: a patient calls the practice (``connect``, then ``terminate``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: str = Field(alias="from", pattern=r"^(\+?\d{8,15}|[A-Z]{2}\.[0-9A-Za-z.]{1,64})$")
+    name: str = Field(default="WhatsApp User", max_length=256)
+    duration: int = Field(default=0, ge=0, le=86_400)
+    # How the call ended: answered and hung up, or not answered / rejected / failed.
+    status: Literal["COMPLETED", "FAILED", "REJECTED", "NO_ANSWER"] = "COMPLETED"
 
 
 class ExpireBody(BaseModel):
@@ -66,8 +118,7 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def post_inbound(body: InboundBody) -> dict[str, Any]:
         message: inbound.InboundText | inbound.InboundMedia
         if body.type == "text":
-            if body.text is None:
-                raise HTTPException(status_code=422, detail="text is required")
+            assert body.text is not None  # InboundBody._complete
             message = inbound.InboundText(
                 wa_id=body.from_.lstrip("+"),
                 name=body.name,
@@ -76,12 +127,8 @@ def build_router(runtime: Runtime) -> APIRouter:
                 reply_to=body.reply_to,
             )
         else:
-            if body.data is None or body.mime_type is None:
-                raise HTTPException(status_code=422, detail="data and mime_type are required")
-            try:
-                data = base64.b64decode(body.data, validate=True)
-            except ValueError:
-                raise HTTPException(status_code=422, detail="data must be base64") from None
+            assert body.data is not None and body.mime_type is not None  # InboundBody._complete
+            data = base64.b64decode(body.data, validate=True)
             message = inbound.InboundMedia(
                 wa_id=body.from_.lstrip("+"),
                 name=body.name,
@@ -106,6 +153,18 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise HTTPException(status_code=409, detail="no webhook_url configured")
         wamid, status = await inbound.post_first_attempt(runtime, message)
         return {"wamid": wamid, "status": status}
+
+    @router.post("/tap")
+    async def tap(body: TapBody) -> dict[str, Any]:
+        from inbox_app.whatsapp.simulator.taps import tap_last
+
+        reply = tap_last(runtime, body.from_.lstrip("+"), body.name, body.index, kind=body.kind)
+        if reply is None:
+            raise HTTPException(status_code=404, detail="no message with that many choices")
+        if not runtime.settings.webhook_url:
+            raise HTTPException(status_code=409, detail="no webhook_url configured")
+        wamid, status = await inbound.post_first_attempt(runtime, reply)
+        return {"wamid": wamid, "status": status, "reply_id": reply.reply_id, "kind": reply.kind}
 
     @router.get("/sent")
     async def sent() -> dict[str, Any]:
@@ -140,8 +199,46 @@ def build_router(runtime: Runtime) -> APIRouter:
         runtime.media.reset()
         return {"ok": True}
 
+    @router.post("/call")
+    async def call(body: CallBody) -> dict[str, Any]:
+        if not runtime.settings.webhook_url:
+            raise HTTPException(status_code=409, detail="no webhook_url configured")
+        call_id, connect, terminate = user_call(
+            runtime,
+            wa_id=body.from_.lstrip("+"),
+            name=body.name,
+            duration=body.duration,
+            status=body.status,
+        )
+        sender = runtime.sender
+        record = sender.new_record("call", call_id, "connect")
+        status = await sender.deliver_in_background_after_first(sender.encode(connect), record)
+        # The hang-up follows in the background (retried like every webhook).
+        runtime.tasks.spawn(
+            _deliver(
+                sender.deliver(
+                    sender.encode(terminate), sender.new_record("call", call_id, "terminate")
+                )
+            ),
+            name=f"call terminate {call_id}",
+        )
+        return {"call_id": call_id, "status": status}
+
+    @router.post("/delivery")
+    async def set_delivery(body: DeliveryBody) -> dict[str, Any]:
+        store.delivery = DeliveryFaults(**body.model_dump())
+        return store.delivery.to_json()
+
+    @router.get("/delivery")
+    async def get_delivery() -> dict[str, Any]:
+        return store.delivery.to_json()
+
     @router.get("/health")
     async def health() -> dict[str, Any]:
         return {"ok": True, "background_tasks": runtime.tasks.active}
 
     return router
+
+
+async def _deliver(delivery: Awaitable[bool]) -> None:
+    await delivery

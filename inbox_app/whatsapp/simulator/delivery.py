@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from inbox_app.whatsapp.signature import HEADER, sign
+from inbox_app.whatsapp.simulator.delivery_faults import Batcher, duplicate_now, shuffle_delay
 from inbox_app.whatsapp.simulator.settings import SimulatorSettings
 from inbox_app.whatsapp.simulator.store import SimulatorStore, WebhookKind, WebhookRecord
 from inbox_app.whatsapp.wire import meta_json_bytes
@@ -80,6 +81,7 @@ class WebhookSender:
         self._client = client
         self._store = store
         self._tasks = tasks
+        self._batcher = Batcher(self._post, settings.app_secret)
 
     def encode(self, payload: dict[str, Any]) -> SignedBody:
         """Serialise as Meta does (``\\uXXXX``, ``\\/``) and sign those exact bytes."""
@@ -141,17 +143,17 @@ class WebhookSender:
         if not url:
             logger.debug("no webhook_url; %s webhook %s not sent", record.kind, record.wamid)
             return False
+        faults = self._store.delivery
+        if record.attempts == 0 and (delay := shuffle_delay(faults)) > 0:
+            await asyncio.sleep(delay)  # ready at a random moment: webhooks overtake each other
         record.attempts += 1
-        headers = {
-            "Content-Type": "application/json",
-            HEADER: signed.signature,
-            "User-Agent": _USER_AGENT,
-        }
-        try:
-            response = await self._client.post(url, content=signed.body, headers=headers)
-        except httpx.HTTPError as exc:
+        if faults.batch_size > 1:
+            status = await self._batcher.submit(signed.body, faults)
+        else:
+            status = await self._post(signed.body, signed.signature)
+        if isinstance(status, str):
             record.last_status = None
-            record.last_error = type(exc).__name__
+            record.last_error = status
             # First failure at INFO; the rest at DEBUG, or waiting for a relay floods the log.
             logger.log(
                 logging.INFO if record.attempts == 1 else logging.DEBUG,
@@ -162,9 +164,12 @@ class WebhookSender:
                 record.last_error,
             )
             return False
-        record.last_status = response.status_code
+        record.last_status = status
         record.last_error = None
-        record.delivered = response.is_success
+        record.delivered = 200 <= status < 300
+        if record.delivered and duplicate_now(faults):
+            record.redelivered += 1
+            self._tasks.spawn(self._post_ignoring(signed), name=f"webhook-duplicate {record.wamid}")
         if not record.delivered:
             logger.log(
                 logging.INFO if record.attempts == 1 else logging.DEBUG,
@@ -172,6 +177,21 @@ class WebhookSender:
                 record.kind,
                 record.wamid,
                 record.attempts,
-                response.status_code,
+                status,
             )
         return record.delivered
+
+    async def _post(self, body: bytes, signature: str) -> int | str:
+        """One POST of exact bytes: the HTTP status, or the error's name without an answer."""
+        assert self._settings.webhook_url
+        headers = {"Content-Type": "application/json", HEADER: signature, "User-Agent": _USER_AGENT}
+        try:
+            response = await self._client.post(
+                self._settings.webhook_url, content=body, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        return response.status_code
+
+    async def _post_ignoring(self, signed: SignedBody) -> None:
+        await self._post(signed.body, signed.signature)

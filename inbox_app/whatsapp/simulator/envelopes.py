@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from inbox_app.whatsapp.simulator.errors import title_for
+from inbox_app.whatsapp.simulator.ids import bsuid_for, is_bsuid
 from inbox_app.whatsapp.simulator.settings import SimulatorSettings
 
 # A customer-service window lasts 24 h; "sent" statuses carry its end.
@@ -15,6 +16,19 @@ _WINDOW_SECONDS = 24 * 60 * 60
 def unix_now() -> str:
     """Webhook timestamps are Unix seconds as a *string*."""
     return str(int(time.time()))
+
+
+def contact(settings: SimulatorSettings, user: str, name: str | None = None) -> dict[str, Any]:
+    """A ``contacts[]`` entry as in 2026 webhooks: the BSUID always, the phone number only
+    for a user who has one to share (fixture message.json#text; usernames hide it)."""
+    entry: dict[str, Any] = {"profile": {"name": name}} if name else {}
+    if is_bsuid(user):
+        entry["user_id"] = user
+        return entry
+    entry["wa_id"] = user
+    entry["user_id"] = bsuid_for(user, settings.waba_id)
+    entry["parent_user_id"] = bsuid_for(user, settings.waba_id, parent=True)
+    return entry
 
 
 def _envelope(settings: SimulatorSettings, value: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +68,7 @@ def inbound_text(
         message["context"] = {"from": settings.display_phone_number, "id": reply_to}
     return _envelope(
         settings,
-        {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]},
+        {"contacts": [contact(settings, wa_id, name)], "messages": [message]},
     )
 
 
@@ -80,7 +94,37 @@ def inbound_media(
         message["context"] = {"from": settings.display_phone_number, "id": reply_to}
     return _envelope(
         settings,
-        {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [message]},
+        {"contacts": [contact(settings, wa_id, name)], "messages": [message]},
+    )
+
+
+def inbound_reply(
+    settings: SimulatorSettings,
+    *,
+    wa_id: str,
+    name: str,
+    wamid: str,
+    kind: str,
+    reply_id: str,
+    title: str,
+    description: str | None = None,
+    reply_to: str | None = None,
+) -> dict[str, Any]:
+    """A tap: a template quick-reply button (``kind`` "button": ``reply_id`` is the payload),
+    a reply button ("button_reply") or a list row ("list_reply"), as Meta nests them."""
+    message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": unix_now()}
+    if kind == "button":
+        message.update(type="button", button={"payload": reply_id, "text": title})
+    else:
+        reply: dict[str, Any] = {"id": reply_id, "title": title}
+        if description:
+            reply["description"] = description
+        message.update(type="interactive", interactive={"type": kind, kind: reply})
+    if reply_to:
+        message["context"] = {"from": settings.display_phone_number, "id": reply_to}
+    return _envelope(
+        settings,
+        {"contacts": [contact(settings, wa_id, name)], "messages": [message]},
     )
 
 
@@ -122,7 +166,7 @@ def status_update(
     conversation["origin"] = {"type": "utility" if message_type == "template" else "service"}
     entry["conversation"] = conversation
     entry["pricing"] = pricing_for(message_type)
-    return _envelope(settings, {"statuses": [entry]})
+    return _envelope(settings, _with_recipient(settings, entry, recipient_id))
 
 
 def failed_status(
@@ -154,4 +198,16 @@ def failed_status(
             "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/",
         }
     ]
-    return _envelope(settings, {"statuses": [entry]})
+    return _envelope(settings, _with_recipient(settings, entry, recipient_id))
+
+
+def _with_recipient(
+    settings: SimulatorSettings, entry: dict[str, Any], recipient: str
+) -> dict[str, Any]:
+    """A status names its recipient by BSUID too, and comes with their contact entry
+    (fixture message_status.json)."""
+    person = contact(settings, recipient)
+    entry["recipient_user_id"] = person["user_id"]
+    if is_bsuid(recipient):
+        entry.pop("recipient_id", None)  # sent to a BSUID: no phone number to name
+    return {"contacts": [person], "statuses": [entry]}

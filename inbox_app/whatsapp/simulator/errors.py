@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -78,10 +79,13 @@ class GraphError(Exception):
         return {"error": error}
 
 
+_VERSION = re.compile(r"v\d+\.\d+")
+
+
 def graph_headers(version: str | None = None) -> dict[str, str]:
     """Response headers Meta adds to every Graph answer (clients log the trace id)."""
     headers = {"x-fb-trace-id": new_trace_id(), "x-fb-request-id": new_trace_id()}
-    if version:
+    if version and _VERSION.fullmatch(version):  # never echo an arbitrary path into a header
         headers["facebook-api-version"] = version
     return headers
 

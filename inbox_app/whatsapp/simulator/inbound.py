@@ -42,10 +42,41 @@ class InboundMedia:
     reply_to: str | None = None
 
 
-def build(runtime: Runtime, message: InboundText | InboundMedia) -> tuple[str, SignedBody]:
+@dataclass(frozen=True)
+class InboundReply:
+    """A tap on a template quick-reply button ("button"), a reply button ("button_reply")
+    or a list row ("list_reply"); ``reply_id`` is the payload / row id the business set."""
+
+    wa_id: str
+    name: str
+    kind: str
+    reply_id: str
+    title: str
+    description: str | None = None
+    reply_to: str | None = None  # the wamid of the message with the buttons
+    wamid: str | None = None
+
+
+Inbound = InboundText | InboundMedia | InboundReply
+
+
+def build(runtime: Runtime, message: Inbound) -> tuple[str, SignedBody]:
     """The message's wamid and its signed webhook body."""
     wamid = message.wamid or new_wamid(message.wa_id, inbound=True)
     runtime.store.last_inbound[message.wa_id] = time.time()  # opens the 24-hour window
+    if isinstance(message, InboundReply):
+        payload = envelopes.inbound_reply(
+            runtime.settings,
+            wa_id=message.wa_id,
+            name=message.name,
+            wamid=wamid,
+            kind=message.kind,
+            reply_id=message.reply_id,
+            title=message.title,
+            description=message.description,
+            reply_to=message.reply_to,
+        )
+        return wamid, runtime.sender.encode(payload)
     if isinstance(message, InboundMedia):
         item = runtime.media.add(message.data, message.mime_type, message.filename)
         media: dict[str, object] = {
@@ -84,9 +115,7 @@ def build(runtime: Runtime, message: InboundText | InboundMedia) -> tuple[str, S
     return wamid, runtime.sender.encode(payload)
 
 
-async def post_first_attempt(
-    runtime: Runtime, message: InboundText | InboundMedia
-) -> tuple[str, int | None]:
+async def post_first_attempt(runtime: Runtime, message: Inbound) -> tuple[str, int | None]:
     """Post once and return (wamid, HTTP status or None); retries go on in the background."""
     wamid, signed = build(runtime, message)
     sender = runtime.sender
@@ -97,7 +126,7 @@ async def post_first_attempt(
 
 
 async def post_until_delivered(
-    runtime: Runtime, message: InboundText | InboundMedia, *, delays: Sequence[float] = RETRY_DELAYS
+    runtime: Runtime, message: Inbound, *, delays: Sequence[float] = RETRY_DELAYS
 ) -> bool:
     """Post and retry until delivered or ``delays`` runs out; True if delivered."""
     wamid, signed = build(runtime, message)

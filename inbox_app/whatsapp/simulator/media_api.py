@@ -60,7 +60,8 @@ def build_router(runtime: Runtime, library: MediaLibrary) -> APIRouter:
         if library.expire_next_downloads > 0:
             library.expire_next_downloads -= 1
             return Response(status_code=404)
-        valid = hmac.compare_digest(sig, library.signature(media_id, exp))
+        # As bytes: compare_digest refuses non-ASCII str (a forged sig must be a 404, not a 500).
+        valid = hmac.compare_digest(sig.encode(), library.signature(media_id, exp).encode())
         item = library.get(media_id)
         if not valid or exp < time.time() or item is None:
             return Response(status_code=404)

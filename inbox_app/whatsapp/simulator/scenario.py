@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -29,13 +30,28 @@ class ScenarioPatient(BaseModel):
 
 
 class ScriptLine(BaseModel):
-    """One message: ``after`` seconds since the scenario started, ``from`` a patient."""
+    """One message: ``after`` seconds since the scenario started, ``from`` a patient.
+
+    Either ``text``, or ``tap``: the patient taps choice ``tap`` (0-based) of the newest
+    message sent to them with buttons or a list (a reminder's Confirm / Reschedule /
+    Cancel, the offered slots), so the reply carries the payload the relay really sent.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     after: float = Field(ge=0)
     from_: str = Field(alias="from")
-    text: str = Field(min_length=1, max_length=4096)
+    text: str | None = Field(default=None, min_length=1, max_length=4096)
+    tap: int | None = Field(default=None, ge=0, le=9)
+    # Which kind of message to tap on ("button": a template's quick replies, "list_reply":
+    # a list), so a tap on a list that has not arrived yet does not hit the reminder.
+    tap_kind: Literal["button", "button_reply", "list_reply"] | None = None
+
+    @model_validator(mode="after")
+    def _text_or_tap(self) -> ScriptLine:
+        if (self.text is None) == (self.tap is None):
+            raise ValueError("a script line needs either text or tap")
+        return self
 
 
 class Scenario(BaseModel):
@@ -78,6 +94,16 @@ async def play_scenario(runtime: Runtime, scenario: Scenario) -> None:
     start: float | None = None
     lines = sorted(scenario.script, key=lambda line: line.after)
     for index, line in enumerate(lines):
+        if line.tap is not None:
+            base = start if start is not None else booted
+            await asyncio.sleep(max(0.0, base + line.after - loop.time()))
+            # In the background: waiting for a late reminder must not hold up the script.
+            runtime.tasks.spawn(
+                _tap(runtime, line.from_, scenario.name_of(line.from_), line.tap, line.tap_kind),
+                name=f"scenario tap {index + 1}",
+            )
+            continue
+        assert line.text is not None
         message = InboundText(wa_id=line.from_, name=scenario.name_of(line.from_), text=line.text)
         if start is None:
             await asyncio.sleep(max(0.0, booted + line.after - loop.time()))
@@ -87,3 +113,21 @@ async def play_scenario(runtime: Runtime, scenario: Scenario) -> None:
             await asyncio.sleep(max(0.0, start + line.after - loop.time()))
             await post_until_delivered(runtime, message)
         logger.info("scenario line %d of %d posted", index + 1, len(lines))
+
+
+async def _tap(runtime: Runtime, wa_id: str, name: str, index: int, kind: str | None) -> None:
+    """Tap once the message with the choices has arrived (a reminder may still be on its
+    way); give up quietly after a minute, as a patient who never saw it would."""
+    from inbox_app.whatsapp.simulator.taps import tap_last
+
+    for _ in range(_TAP_WAIT_ROUNDS):
+        reply = tap_last(runtime, wa_id, name, index, kind=kind)
+        if reply is not None:
+            await post_until_delivered(runtime, reply)
+            logger.info("scenario tap posted")
+            return
+        await asyncio.sleep(0.5)
+    logger.info("scenario tap skipped: nothing to tap")
+
+
+_TAP_WAIT_ROUNDS = 120

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from inbox_app.whatsapp.simulator.errors import GraphError, graph_headers
-from inbox_app.whatsapp.simulator.ids import new_wamid
+from inbox_app.whatsapp.simulator.ids import is_bsuid, new_wamid
 from inbox_app.whatsapp.simulator.runtime import Runtime
 from inbox_app.whatsapp.simulator.statuses import play_statuses
 from inbox_app.whatsapp.simulator.store import Fault, MarkedRead, SentMessage
@@ -154,7 +154,10 @@ def build_router(runtime: Runtime) -> APIRouter:
         )
         answer: dict[str, object] = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": parsed.to, "wa_id": parsed.wa_id}],
+            # Only one of wa_id / user_id: a BSUID send learns no phone number.
+            "contacts": [
+                {"input": parsed.to, "user_id" if is_bsuid(parsed.wa_id) else "wa_id": parsed.wa_id}
+            ],
             "messages": [
                 {"id": wamid, "message_status": "accepted"}
                 if parsed.type == "template"

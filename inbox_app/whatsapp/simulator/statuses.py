@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from inbox_app.whatsapp.simulator import envelopes
 from inbox_app.whatsapp.simulator.runtime import Runtime
@@ -57,5 +58,16 @@ async def play_statuses(
         )
         message.statuses.append(status)
         record = sender.new_record("status", message.wamid, status)
+        if runtime.store.delivery.shuffle_seconds > 0:
+            # Shuffled delivery (delivery_faults.py): the statuses race each other.
+            runtime.tasks.spawn(
+                _deliver(sender.deliver(sender.encode(payload), record)),
+                name=f"status {status} {message.wamid}",
+            )
+            continue
         await sender.deliver(sender.encode(payload), record)
     logger.debug("statuses done for %s", message.wamid)
+
+
+async def _deliver(delivery: Awaitable[bool]) -> None:
+    await delivery

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from inbox_app.whatsapp.simulator.delivery_faults import DeliveryFaults
 from inbox_app.whatsapp.simulator.ids import new_conversation_id
 
-WebhookKind = Literal["message", "status"]
+WebhookKind = Literal["message", "status", "call"]
 FaultKind = Literal["error", "failed_status", "delay", "reset"]
 
 
@@ -54,6 +55,7 @@ class WebhookRecord:
     last_error: str | None = None  # exception class name when the last attempt got no answer
     delivered: bool = False
     gave_up: bool = False
+    redelivered: int = 0  # extra copies posted after success (delivery fault "duplicate")
 
     def to_json(self) -> dict[str, Any]:
         """Shape served by ``GET /_sim/webhooks``."""
@@ -66,6 +68,7 @@ class WebhookRecord:
             "last_error": self.last_error,
             "delivered": self.delivered,
             "gave_up": self.gave_up,
+            "redelivered": self.redelivered,
         }
 
 
@@ -113,6 +116,8 @@ class SimulatorStore:
         self.last_inbound: dict[str, float] = {}  # wa_id -> when the user last wrote
         self._recent_sends: deque[float] = deque()
         self._last_send_to: dict[str, float] = {}
+        # How webhooks go out: tidy by default; shuffled, doubled, batched on request.
+        self.delivery = DeliveryFaults()
 
     def reset(self) -> None:
         """Forget everything (tasks already running keep their own references)."""
@@ -124,6 +129,7 @@ class SimulatorStore:
         self.last_inbound.clear()
         self._recent_sends.clear()
         self._last_send_to.clear()
+        self.delivery = DeliveryFaults()
 
     def conversation_id(self, wa_id: str) -> str:
         """Stable conversation id per recipient, as in status webhooks."""

@@ -94,6 +94,143 @@ def default_templates() -> list[dict[str, Any]]:
             "parameter_format": "POSITIONAL",
             "components": [{"type": "BODY", "text": "Neu: Reiseimpfungen."}],
         },
+        *appointment_templates(),
+    ]
+
+
+def _quick_replies(body: str, buttons: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [
+        {"type": "BODY", "text": body},
+        {"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": b} for b in buttons]},
+    ]
+
+
+def appointment_templates() -> list[dict[str, Any]]:
+    """Utility templates of the relay's automation (reminder_sender.py, satisfaction.py):
+    the reminder with Confirm / Reschedule / Cancel, the post-visit follow-up, the
+    satisfaction question; in German and English."""
+    found: list[dict[str, Any]] = []
+    specs: tuple[tuple[str, str, list[dict[str, Any]]], ...] = (
+        (
+            "appointment_reminder_actions",
+            "de",
+            _quick_replies(
+                "Hallo {{1}}, wir erinnern Sie an Ihren Termin am {{2}} um {{3}} Uhr. "
+                "Bitte bestätigen, verschieben oder sagen Sie ihn hier ab.",
+                ("Bestätigen", "Verschieben", "Absagen"),
+            ),
+        ),
+        (
+            "appointment_reminder_actions",
+            "en",
+            _quick_replies(
+                "Hello {{1}}, this is a reminder of your appointment on {{2}} at {{3}}. "
+                "Please confirm, reschedule or cancel it here.",
+                ("Confirm", "Reschedule", "Cancel"),
+            ),
+        ),
+        (
+            "visit_follow_up",
+            "de",
+            [
+                {
+                    "type": "BODY",
+                    "text": "Hallo {{1}}, vielen Dank für Ihren Besuch. Wenn Sie noch Fragen "
+                    "haben, schreiben Sie uns einfach hier.",
+                }
+            ],
+        ),
+        (
+            "visit_follow_up",
+            "en",
+            [
+                {
+                    "type": "BODY",
+                    "text": "Hello {{1}}, thank you for your visit. If you have any questions, "
+                    "just write to us here.",
+                }
+            ],
+        ),
+        (
+            "satisfaction_survey",
+            "de",
+            _quick_replies(
+                "Wie zufrieden waren Sie mit unserer Antwort?",
+                ("😊 Zufrieden", "😐 Es geht", "☹️ Unzufrieden"),
+            ),
+        ),
+        (
+            "satisfaction_survey",
+            "en",
+            _quick_replies(
+                "How satisfied were you with our answer?",
+                ("😊 Satisfied", "😐 Okay", "☹️ Unsatisfied"),
+            ),
+        ),
+    )
+    for n, (name, lang, components) in enumerate(specs):
+        found.append(
+            {
+                "id": f"10000000000003{n:02d}",
+                "name": name,
+                "language": lang,
+                "status": "APPROVED",
+                "category": "UTILITY",
+                "parameter_format": "POSITIONAL",
+                "components": components,
+            }
+        )
+    return found
+
+
+def result_templates() -> list[dict[str, Any]]:
+    """Templates for phi-safe results (relay results.py): a neutral notice with the page's
+    link, and the one-time code as Meta's authentication template (copy-code button). Not
+    in the default catalogue; add them with ``SimulatorSettings(templates=...)``."""
+    return [
+        *(
+            {
+                "id": f"10000000000001{n}",
+                "name": "result_link",
+                "language": lang,
+                "status": "APPROVED",
+                "category": "UTILITY",
+                "parameter_format": "POSITIONAL",
+                "components": [{"type": "BODY", "text": text}],
+            }
+            for n, lang, text in (
+                (
+                    "10",
+                    "de",
+                    "Guten Tag, Ihre Praxis hat eine Nachricht für Sie hinterlegt. "
+                    "Öffnen Sie sie hier (gültig bis {{1}}): {{2}}",
+                ),
+                (
+                    "11",
+                    "en",
+                    "Hello, your practice has left a message for you. "
+                    "Open it here (valid until {{1}}): {{2}}",
+                ),
+            )
+        ),
+        *(
+            {
+                "id": f"10000000000001{n}",
+                "name": "verification_code",
+                "language": lang,
+                "status": "APPROVED",
+                "category": "AUTHENTICATION",
+                "parameter_format": "POSITIONAL",
+                "components": [
+                    {"type": "BODY", "text": text},
+                    {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]},
+                ],
+            }
+            for n, lang, text in (
+                ("20", "de", "{{1}} ist Ihr Bestätigungscode."),
+                ("21", "en", "{{1}} is your verification code."),
+            )
+        ),
     ]
 
 
@@ -200,12 +337,53 @@ def build_router(runtime: Runtime) -> APIRouter:
         start = int(after) if after and after.isdigit() else 0
         page = everything[start : start + max(1, min(limit, 100))]
         body: dict[str, Any] = {
-            "data": page,
+            "data": [with_examples(t) for t in page],
             "paging": {"cursors": {"before": str(start), "after": str(start + len(page))}},
         }
         if start + len(page) < len(everything):
             base = str(request.url).split("?")[0]
             body["paging"]["next"] = f"{base}?limit={limit}&after={start + len(page)}"
+        if request.query_params.get("summary"):
+            # Graph adds aggregates only when asked (?summary=total_count,…); pywa asks.
+            known = {
+                "total_count": len(everything),
+                "message_template_count": len(everything),
+                "message_template_limit": 6000,
+                "are_translations_complete": True,
+            }
+            asked = request.query_params["summary"].split(",")
+            body["summary"] = {k: v for k, v in known.items() if k in asked}
         return JSONResponse(body, headers=graph_headers(version))
 
     return router
+
+
+def with_examples(template: dict[str, Any]) -> dict[str, Any]:
+    """The template as Graph lists it: every component with variables carries ``example``
+    values (Meta refuses to create one without them), synthesised where a test left them out.
+    """
+    named = template.get("parameter_format") == "NAMED"
+    components = []
+    for component in template.get("components", []):
+        component = dict(component)
+        kind = str(component.get("type", "")).upper()
+        names = _placeholders(component.get("text"))
+        if kind in ("HEADER", "BODY") and names and "example" not in component:
+            key = "header_text" if kind == "HEADER" else "body_text"
+            if named:
+                component["example"] = {
+                    f"{key}_named_params": [{"param_name": n, "example": f"<{n}>"} for n in names]
+                }
+            else:
+                values = [f"<{n}>" for n in names]
+                component["example"] = {key: values if kind == "HEADER" else [values]}
+        if kind == "BUTTONS":
+            buttons = []
+            for button in component.get("buttons", []):
+                button = dict(button)
+                if button.get("type") == "URL" and _placeholders(button.get("url")):
+                    button.setdefault("example", [_PLACEHOLDER.sub("example", button["url"])])
+                buttons.append(button)
+            component["buttons"] = buttons
+        components.append(component)
+    return {**template, "components": components}

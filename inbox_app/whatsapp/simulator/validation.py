@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inbox_app.whatsapp.simulator.errors import GraphError
+from inbox_app.whatsapp.simulator.ids import is_bsuid
 
 _TO = re.compile(r"\+?(\d{8,15})")
 _MEDIA_TYPES = ("image", "video", "audio", "sticker", "document")
@@ -31,7 +32,7 @@ class SendRequest:
     """An accepted message send."""
 
     to: str  # as given, echoed as contacts[0].input
-    wa_id: str  # digits only
+    wa_id: str  # digits only, or the BSUID of a ``recipient`` send
     type: str
     payload: dict[str, Any]
     biz_opaque_callback_data: str | None
@@ -93,9 +94,15 @@ def _parse_send(body: dict[str, Any]) -> SendRequest:
     if recipient_type != "individual":
         raise _bad("Param recipient_type must be 'individual' in this simulator")
     to = body.get("to")
-    match = _TO.fullmatch(to) if isinstance(to, str) else None
-    if not isinstance(to, str) or match is None:
-        raise _bad("Param to must be a phone number of 8 to 15 digits")
+    recipient = body.get("recipient")
+    if to is None and isinstance(recipient, str) and is_bsuid(recipient):
+        # A user known only by their business-scoped id (usernames): ``recipient``, not ``to``.
+        to, wa_id = recipient, recipient
+    else:
+        match = _TO.fullmatch(to) if isinstance(to, str) else None
+        if not isinstance(to, str) or match is None:
+            raise _bad("Param to must be a phone number of 8 to 15 digits")
+        wa_id = match.group(1)
     message_type = body.get("type", "text")  # Meta defaults to text
     if message_type not in SUPPORTED_TYPES:
         raise _bad(f"Param type must be one of {{{', '.join(SUPPORTED_TYPES)}}}")
@@ -110,7 +117,7 @@ def _parse_send(body: dict[str, Any]) -> SendRequest:
     _check_content(body, message_type)
     return SendRequest(
         to=to,
-        wa_id=match.group(1),
+        wa_id=wa_id,
         type=message_type,
         payload=body,
         biz_opaque_callback_data=opaque,
