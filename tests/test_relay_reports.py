@@ -15,11 +15,13 @@ from inbox_app.relay.db import (
     appointments,
     audit,
     conversations,
+    escalations,
     events,
     messages,
     patients,
     reminders,
     results,
+    satisfaction_surveys,
     status_receipts,
     users,
 )
@@ -147,6 +149,34 @@ def seed(conn: Connection) -> None:
         result(3, _at(D2, 9, 30)),  # not opened yet: no figure
     ]:
         conn.execute(results.insert().values(**row))
+    conn.execute(
+        users.insert().values(
+            id=903, username="c", display_name="C", role="clinician",
+            password_hash="x", disabled=False, created_at=0,
+        )
+    )  # fmt: skip
+    conn.execute(
+        escalations.insert(),
+        [
+            dict(conversation_id=1, reason="r", priority="urgent", due_at=_at(D1, 14),
+                 state="acknowledged", source="staff", created_at=_at(D1, 13),
+                 acknowledged_by=903, acknowledged_at=_at(D1, 13, 5)),  # 5 min
+            dict(conversation_id=2, reason="r", priority="routine", due_at=_at(D2, 18),
+                 state="open", source="staff", created_at=_at(D2, 14),
+                 acknowledged_by=None, acknowledged_at=None),  # not yet: no figure
+        ],
+    )  # fmt: skip
+    conn.execute(
+        satisfaction_surveys.insert(),
+        [
+            dict(conversation_id=1, wa_id="4915100000001", asked_at=_at(D1, 16), score=3,
+                 answered_at=_at(D1, 16, 2)),
+            dict(conversation_id=1, wa_id="4915100000001", asked_at=_at(D1, 17), score=1,
+                 answered_at=_at(D1, 17, 2)),
+            dict(conversation_id=2, wa_id="4915100000002", asked_at=_at(D2, 12), score=None,
+                 answered_at=None),
+        ],
+    )  # fmt: skip
     plan = [  # id, start, status, reminded, external id
         (1, _at(D1, 14), "attended", True, "t|a1"),
         (2, _at(D1, 15), "no-show", True, "t|a2"),
@@ -210,6 +240,10 @@ def test_figures_by_day_and_by_role(seeded: Database) -> None:
     assert (day1["chat_bookings"], day2["chat_bookings"]) == (0.0, 1.0)
     assert (day1["result_opened"], day2["result_opened"]) == (1800.0, 3600.0)
     assert day2["result_opened_n"] == 1
+    assert (day1["escalation_ack"], day2["escalation_ack"]) == (300.0, None)
+    assert report["by_role"]["clinician"]["escalation_ack"] == {"value": 300.0, "n": 1}
+    assert (day1["satisfaction"], day1["satisfaction_n"]) == (2.0, 2)
+    assert day2["satisfaction"] is None  # asked, not answered
 
 
 def test_weeks_and_csv(seeded: Database) -> None:

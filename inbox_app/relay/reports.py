@@ -28,6 +28,7 @@ from .bots.handover import AUDIT_BOOKING as BOT_BOOKING_ACTION
 from .db import (
     appointments,
     audit,
+    escalations,
     events,
     messages,
     metadata,
@@ -36,6 +37,7 @@ from .db import (
     status_receipts,
     users,
 )
+from .satisfaction import answers as survey_answers
 
 Kind = Literal["duration", "rate", "count", "score"]
 Group = Literal["day", "week"]
@@ -222,6 +224,33 @@ def results_opened(conn: Connection, since: float, until: float) -> list[Sample]
     return samples
 
 
+def escalation_acknowledgements(conn: Connection, since: float, until: float) -> list[Sample]:
+    """From an escalation raised to a clinician acknowledging it, credited to the
+    acknowledger's role; still open ones count in the next report that sees them acked."""
+    rows = conn.execute(
+        select(escalations.c.created_at, escalations.c.acknowledged_at, users.c.role)
+        .select_from(escalations.outerjoin(users, users.c.id == escalations.c.acknowledged_by))
+        .where(
+            escalations.c.acknowledged_at.is_not(None),
+            escalations.c.created_at >= since,
+            escalations.c.created_at <= until,
+        )
+    ).all()
+    return [
+        Sample(row.created_at, max(0.0, row.acknowledged_at - row.created_at), row.role)
+        for row in rows
+    ]
+
+
+def satisfaction_scores(conn: Connection, since: float, until: float) -> list[Sample]:
+    """Answers to the after-resolution question: 1 unhappy, 2 neutral, 3 happy (mean)."""
+    return [
+        Sample(answer.asked_at, float(answer.score))
+        for answer in survey_answers(conn, since=since, until=until + 1e-6)
+        if answer.score is not None
+    ]
+
+
 METRICS: list[Metric] = [
     Metric("first_response", "duration", first_responses, by_role=True),
     Metric("resolution", "duration", resolutions),
@@ -230,6 +259,8 @@ METRICS: list[Metric] = [
     Metric("no_show_without_reminder", "rate", no_shows_without_reminder),
     Metric("chat_bookings", "count", chat_bookings),
     Metric("result_opened", "duration", results_opened),
+    Metric("escalation_ack", "duration", escalation_acknowledgements, by_role=True),
+    Metric("satisfaction", "score", satisfaction_scores),
 ]
 
 
