@@ -119,7 +119,7 @@ def seed(conn: Connection) -> None:
             id=1, external_id="t|1", family_name="Test", given_name="P", updated_at=0
         )
     )
-    doc = conn.execute(
+    inserted = conn.execute(
         messages.insert().values(
             conversation_id=2,
             direction="out",
@@ -130,7 +130,9 @@ def seed(conn: Connection) -> None:
             author_id=902,
             wamid="wamid.R2",
         )
-    ).inserted_primary_key[0]
+    ).inserted_primary_key
+    assert inserted is not None
+    doc = inserted[0]
     conn.execute(
         status_receipts.insert().values(wamid="wamid.R2", status="read", timestamp=_at(D2, 10))
     )
