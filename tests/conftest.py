@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,19 @@ def _collect_garbage_on_the_main_thread() -> Iterator[None]:
 def _collect_after_each_test() -> Iterator[None]:
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _keep_root_logging() -> Iterator[None]:
+    """A CLI run in-process (``inbox-relay`` configures logging) must not leave a handler on
+    a captured stream that closes after the test, nor a changed level, for later tests."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and type(handler) is logging.StreamHandler:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

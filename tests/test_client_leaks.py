@@ -199,7 +199,7 @@ def test_a_whole_session_leaks_no_sentinel(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, every level
     for name in ("httpx", "httpcore", "asyncio", "sqlalchemy.engine", "keyring"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test
     temp_root = Path(tempfile.gettempdir())
     temp_before = set(temp_root.iterdir())
     data_dir = tmp_path / "client"
