@@ -1112,13 +1112,15 @@ def install(window: Any, *, clock: Clock = time.time) -> EscalationsPage:
     def overdue(ids: object) -> None:
         count = len(ids) if isinstance(ids, list) else 1
         text = (
-            page.tr("An escalation is overdue and not yet acknowledged")
-            if count == 1
-            else page.tr("%1 escalations are overdue and not yet acknowledged").replace(
-                "%1", str(count)
+            QCoreApplication.translate(
+                "EscalationsPage", "An escalation is overdue and not yet acknowledged"
             )
+            if count == 1
+            else QCoreApplication.translate(
+                "EscalationsPage", "%1 escalations are overdue and not yet acknowledged"
+            ).replace("%1", str(count))
         )
-        notify(window, page.tr("Praxis Inbox"), text)
+        notify(window, QCoreApplication.translate("EscalationsPage", "Praxis Inbox"), text)
 
     page.controller.overdue.connect(overdue)
 
@@ -1131,7 +1133,10 @@ def install(window: Any, *, clock: Clock = time.time) -> EscalationsPage:
         and page.controller.supports("escalations")
     ):
         rail_layout = settings_button.parentWidget().layout()
-        button = QPushButton(page.tr("Escalation queue"), settings_button.parentWidget())
+        button = QPushButton(
+            QCoreApplication.translate("EscalationsPage", "Escalation queue"),
+            settings_button.parentWidget(),
+        )
         button.setObjectName("railButton")
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         rail_layout.insertWidget(rail_layout.indexOf(settings_button), button)
@@ -1160,10 +1165,16 @@ def install(window: Any, *, clock: Clock = time.time) -> EscalationsPage:
         header = result_button.parentWidget() if isinstance(result_button, QPushButton) else None
         header_layout = header.layout() if header is not None else None
         if isinstance(header_layout, QHBoxLayout) and isinstance(result_button, QPushButton):
-            escalate = QPushButton(page.tr("Escalate…"), header)
+            escalate = QPushButton(
+                QCoreApplication.translate("EscalationsPage", "Escalate…"), header
+            )
             escalate.setObjectName("escalateButton")
             escalate.setAutoDefault(False)
-            escalate.setToolTip(page.tr("Hand this conversation to a clinician (Ctrl+Shift+E)"))
+            escalate.setToolTip(
+                QCoreApplication.translate(
+                    "EscalationsPage", "Hand this conversation to a clinician (Ctrl+Shift+E)"
+                )
+            )
             escalate.clicked.connect(lambda: ask_escalate(window, clock=clock))
             header_layout.insertWidget(header_layout.indexOf(result_button), escalate)
             window.escalate_button = escalate

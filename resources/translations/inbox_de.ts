@@ -4,107 +4,107 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="119"/>
+        <location filename="../../ui/patient_panel.py" line="120"/>
         <source>booked</source>
         <translation>gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="120"/>
+        <location filename="../../ui/patient_panel.py" line="121"/>
         <source>confirmed</source>
         <translation>bestätigt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="121"/>
+        <location filename="../../ui/patient_panel.py" line="122"/>
         <source>cancelled</source>
         <translation>abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="122"/>
+        <location filename="../../ui/patient_panel.py" line="123"/>
         <source>attended</source>
         <translation>wahrgenommen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="123"/>
+        <location filename="../../ui/patient_panel.py" line="124"/>
         <source>no-show</source>
         <translation>nicht erschienen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="129"/>
+        <location filename="../../ui/patient_panel.py" line="130"/>
         <source>Care conversation</source>
         <translation>Behandlungskontakt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="130"/>
+        <location filename="../../ui/patient_panel.py" line="131"/>
         <source>Reminders</source>
         <translation>Erinnerungen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="131"/>
+        <location filename="../../ui/patient_panel.py" line="132"/>
         <source>Results</source>
         <translation>Befunde</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="137"/>
+        <location filename="../../ui/patient_panel.py" line="138"/>
         <source>signed form</source>
         <translation>schriftlich</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="138"/>
+        <location filename="../../ui/patient_panel.py" line="139"/>
         <source>recorded by staff</source>
         <translation>vom Team erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="139"/>
+        <location filename="../../ui/patient_panel.py" line="140"/>
         <source>patient&apos;s message</source>
         <translation>per Nachricht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="140"/>
+        <location filename="../../ui/patient_panel.py" line="141"/>
         <source>WhatsApp setting</source>
         <translation>WhatsApp-Einstellung</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="141"/>
+        <location filename="../../ui/patient_panel.py" line="142"/>
         <source>practice system</source>
         <translation>Praxissystem</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="222"/>
+        <location filename="../../ui/patient_panel.py" line="223"/>
         <source>Free times could not be loaded</source>
         <translation>Freie Termine konnten nicht geladen werden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="236"/>
+        <location filename="../../ui/patient_panel.py" line="237"/>
         <source>The appointment was not booked</source>
         <translation>Der Termin wurde nicht gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="250"/>
+        <location filename="../../ui/patient_panel.py" line="251"/>
         <source>The appointment was not moved</source>
         <translation>Der Termin wurde nicht verlegt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="263"/>
+        <location filename="../../ui/patient_panel.py" line="264"/>
         <source>The appointment was not cancelled</source>
         <translation>Der Termin wurde nicht abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="272"/>
+        <location filename="../../ui/patient_panel.py" line="273"/>
         <source>Consent was not recorded</source>
         <translation>Die Einwilligung wurde nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="284"/>
+        <location filename="../../ui/patient_panel.py" line="285"/>
         <source>Search failed</source>
         <translation>Suche fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="291"/>
+        <location filename="../../ui/patient_panel.py" line="292"/>
         <source>The patient was not linked</source>
         <translation>Der Patient wurde nicht verknüpft</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="299"/>
+        <location filename="../../ui/patient_panel.py" line="300"/>
         <source>The patient was not created</source>
         <translation>Der Patient wurde nicht angelegt</translation>
     </message>
@@ -306,74 +306,74 @@
 <context>
     <name>BookingDialog</name>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="59"/>
+        <location filename="../../ui/booking_dialog.py" line="60"/>
         <source>Move appointment — %1</source>
         <translation>Termin verlegen — %1</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="61"/>
+        <location filename="../../ui/booking_dialog.py" line="62"/>
         <source>Book appointment — %1</source>
         <translation>Termin buchen — %1</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="66"/>
+        <location filename="../../ui/booking_dialog.py" line="67"/>
         <source>Appointment type</source>
         <translation>Terminart</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="68"/>
-        <location filename="../../ui/booking_dialog.py" line="71"/>
+        <location filename="../../ui/booking_dialog.py" line="69"/>
+        <location filename="../../ui/booking_dialog.py" line="72"/>
         <source>Clinician</source>
         <translation>Ärztin/Arzt</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="69"/>
+        <location filename="../../ui/booking_dialog.py" line="70"/>
         <source>Any clinician</source>
         <translation>Beliebig</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="70"/>
+        <location filename="../../ui/booking_dialog.py" line="71"/>
         <source>Type</source>
         <translation>Art</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="75"/>
+        <location filename="../../ui/booking_dialog.py" line="76"/>
         <source>Free times</source>
         <translation>Freie Termine</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="86"/>
+        <location filename="../../ui/booking_dialog.py" line="87"/>
         <source>Move here</source>
         <translation>Hierhin verlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="86"/>
+        <location filename="../../ui/booking_dialog.py" line="87"/>
         <source>Book</source>
         <translation>Buchen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="100"/>
-        <location filename="../../ui/booking_dialog.py" line="118"/>
+        <location filename="../../ui/booking_dialog.py" line="101"/>
+        <location filename="../../ui/booking_dialog.py" line="123"/>
         <source>Looking for free times…</source>
         <translation>Suche freie Termine…</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="160"/>
+        <location filename="../../ui/booking_dialog.py" line="165"/>
         <source>Choose a time.</source>
         <translation>Bitte eine Zeit wählen.</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="160"/>
+        <location filename="../../ui/booking_dialog.py" line="165"/>
         <source>No free times in the next two weeks.</source>
         <translation>In den nächsten zwei Wochen ist nichts frei.</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="182"/>
+        <location filename="../../ui/booking_dialog.py" line="187"/>
         <source>Booking…</source>
         <translation>Wird gebucht…</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="191"/>
+        <location filename="../../ui/booking_dialog.py" line="196"/>
         <source>Someone booked that time first. Please choose another one.</source>
         <translation>Diese Zeit wurde gerade anderweitig vergeben. Bitte eine andere wählen.</translation>
     </message>
@@ -600,52 +600,52 @@
 <context>
     <name>CreatePatientDialog</name>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="284"/>
+        <location filename="../../ui/booking_dialog.py" line="292"/>
         <source>Create patient</source>
         <translation>Patient anlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="290"/>
+        <location filename="../../ui/booking_dialog.py" line="298"/>
         <source>DD.MM.YYYY</source>
         <translation>TT.MM.JJJJ</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="293"/>
+        <location filename="../../ui/booking_dialog.py" line="301"/>
         <source>Given name</source>
         <translation>Vorname</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="294"/>
+        <location filename="../../ui/booking_dialog.py" line="302"/>
         <source>Family name</source>
         <translation>Nachname</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="295"/>
+        <location filename="../../ui/booking_dialog.py" line="303"/>
         <source>Date of birth</source>
         <translation>Geburtsdatum</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="296"/>
+        <location filename="../../ui/booking_dialog.py" line="304"/>
         <source>Record number</source>
         <translation>Patientennummer</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="307"/>
+        <location filename="../../ui/booking_dialog.py" line="315"/>
         <source>Create</source>
         <translation>Anlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="325"/>
+        <location filename="../../ui/booking_dialog.py" line="333"/>
         <source>Given and family name are needed.</source>
         <translation>Vor- und Nachname sind nötig.</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="330"/>
+        <location filename="../../ui/booking_dialog.py" line="338"/>
         <source>The date of birth is not a date (DD.MM.YYYY).</source>
         <translation>Das Geburtsdatum ist kein gültiges Datum (TT.MM.JJJJ).</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="333"/>
+        <location filename="../../ui/booking_dialog.py" line="341"/>
         <source>The date of birth lies in the future.</source>
         <translation>Das Geburtsdatum liegt in der Zukunft.</translation>
     </message>
@@ -740,6 +740,7 @@
     </message>
     <message>
         <location filename="../../ui/escalations.py" line="847"/>
+        <location filename="../../ui/escalations.py" line="1137"/>
         <source>Escalation queue</source>
         <translation>Eskalationen</translation>
     </message>
@@ -868,6 +869,31 @@
         <source>No phone program is set up; dial %1 by hand.</source>
         <translation>Kein Telefonprogramm eingerichtet; bitte %1 von Hand wählen.</translation>
     </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1115"/>
+        <source>An escalation is overdue and not yet acknowledged</source>
+        <translation>Eine Eskalation ist überfällig und noch nicht übernommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1119"/>
+        <source>%1 escalations are overdue and not yet acknowledged</source>
+        <translation>%1 Eskalationen sind überfällig und noch nicht übernommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1123"/>
+        <source>Praxis Inbox</source>
+        <translation>Praxis Inbox</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1169"/>
+        <source>Escalate…</source>
+        <translation>Eskalieren…</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1174"/>
+        <source>Hand this conversation to a clinician (Ctrl+Shift+E)</source>
+        <translation>Gespräch an den ärztlichen Dienst übergeben (Strg+Umschalt+E)</translation>
+    </message>
 </context>
 <context>
     <name>InboxController</name>
@@ -926,27 +952,27 @@
 <context>
     <name>LinkPatientDialog</name>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="211"/>
+        <location filename="../../ui/booking_dialog.py" line="217"/>
         <source>Link patient</source>
         <translation>Patient verknüpfen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="214"/>
+        <location filename="../../ui/booking_dialog.py" line="220"/>
         <source>Name, record number or date of birth</source>
         <translation>Name, Patientennummer oder Geburtsdatum</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="215"/>
+        <location filename="../../ui/booking_dialog.py" line="221"/>
         <source>Search patients</source>
         <translation>Patienten suchen</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="218"/>
+        <location filename="../../ui/booking_dialog.py" line="224"/>
         <source>Matching patients</source>
         <translation>Passende Patienten</translation>
     </message>
     <message>
-        <location filename="../../ui/booking_dialog.py" line="224"/>
+        <location filename="../../ui/booking_dialog.py" line="230"/>
         <source>Link</source>
         <translation>Verknüpfen</translation>
     </message>
@@ -1628,128 +1654,128 @@
 <context>
     <name>PatientPanel</name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="463"/>
         <location filename="../../ui/patient_panel.py" line="464"/>
+        <location filename="../../ui/patient_panel.py" line="465"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="466"/>
+        <location filename="../../ui/patient_panel.py" line="467"/>
         <source>NAME</source>
         <translation>NAME</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="467"/>
+        <location filename="../../ui/patient_panel.py" line="468"/>
         <source>DATE OF BIRTH</source>
         <translation>GEBURTSDATUM</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="468"/>
+        <location filename="../../ui/patient_panel.py" line="469"/>
         <source>RECORD NUMBER</source>
         <translation>PATIENTENNUMMER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="469"/>
+        <location filename="../../ui/patient_panel.py" line="470"/>
         <source>PHONE</source>
         <translation>TELEFON</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="470"/>
+        <location filename="../../ui/patient_panel.py" line="471"/>
         <source>24-HOUR WINDOW</source>
         <translation>24-STUNDEN-FENSTER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="471"/>
+        <location filename="../../ui/patient_panel.py" line="472"/>
         <source>STATUS</source>
         <translation>STATUS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="472"/>
+        <location filename="../../ui/patient_panel.py" line="473"/>
         <source>LABELS</source>
         <translation>LABELS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="473"/>
+        <location filename="../../ui/patient_panel.py" line="474"/>
         <source>RECENT NOTES</source>
         <translation>LETZTE NOTIZEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="474"/>
+        <location filename="../../ui/patient_panel.py" line="475"/>
         <source>APPOINTMENTS</source>
         <translation>TERMINE</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="475"/>
+        <location filename="../../ui/patient_panel.py" line="476"/>
         <source>CONSENT</source>
         <translation>EINWILLIGUNGEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="480"/>
+        <location filename="../../ui/patient_panel.py" line="481"/>
         <source>Patients sharing this number</source>
         <translation>Patienten mit dieser Nummer</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="481"/>
+        <location filename="../../ui/patient_panel.py" line="482"/>
         <source>Link patient…</source>
         <translation>Patient verknüpfen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="482"/>
+        <location filename="../../ui/patient_panel.py" line="483"/>
         <source>Link an existing patient to this number</source>
         <translation>Vorhandenen Patienten mit dieser Nummer verknüpfen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="483"/>
+        <location filename="../../ui/patient_panel.py" line="484"/>
         <source>Create patient…</source>
         <translation>Patient anlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="484"/>
+        <location filename="../../ui/patient_panel.py" line="485"/>
         <source>Create a patient for this number</source>
         <translation>Neuen Patienten für diese Nummer anlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="485"/>
+        <location filename="../../ui/patient_panel.py" line="486"/>
         <source>Upcoming appointments</source>
         <translation>Kommende Termine</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="486"/>
+        <location filename="../../ui/patient_panel.py" line="487"/>
         <source>Book…</source>
         <translation>Buchen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="487"/>
+        <location filename="../../ui/patient_panel.py" line="488"/>
         <source>Book an appointment</source>
         <translation>Termin buchen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="488"/>
+        <location filename="../../ui/patient_panel.py" line="489"/>
         <source>Move…</source>
         <translation>Verlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="489"/>
+        <location filename="../../ui/patient_panel.py" line="490"/>
         <source>Move the selected appointment</source>
         <translation>Gewählten Termin verlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="490"/>
+        <location filename="../../ui/patient_panel.py" line="491"/>
         <source>Cancel</source>
         <translation>Absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="491"/>
+        <location filename="../../ui/patient_panel.py" line="492"/>
         <source>Cancel the selected appointment</source>
         <translation>Gewählten Termin absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="494"/>
+        <location filename="../../ui/patient_panel.py" line="495"/>
         <source>Consent: %1</source>
         <translation>Einwilligung: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="531"/>
+        <location filename="../../ui/patient_panel.py" line="532"/>
         <source>open, %n h left</source>
         <translation>
             <numerusform>offen, noch %n Std.</numerusform>
@@ -1757,39 +1783,39 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="533"/>
+        <location filename="../../ui/patient_panel.py" line="534"/>
         <source>closed — templates only</source>
         <translation>geschlossen – nur Vorlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="537"/>
+        <location filename="../../ui/patient_panel.py" line="538"/>
         <source>unassigned</source>
         <translation>nicht zugewiesen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="539"/>
+        <location filename="../../ui/patient_panel.py" line="540"/>
         <source>you</source>
         <translation>Sie</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="541"/>
+        <location filename="../../ui/patient_panel.py" line="542"/>
         <source>a colleague</source>
         <translation>Kollegin/Kollege</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="543"/>
+        <location filename="../../ui/patient_panel.py" line="544"/>
         <source>escalated</source>
         <translation>eskaliert</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="545"/>
-        <location filename="../../ui/patient_panel.py" line="572"/>
-        <location filename="../../ui/patient_panel.py" line="668"/>
+        <location filename="../../ui/patient_panel.py" line="546"/>
+        <location filename="../../ui/patient_panel.py" line="573"/>
+        <location filename="../../ui/patient_panel.py" line="669"/>
         <source>none</source>
         <translation>keine</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="614"/>
+        <location filename="../../ui/patient_panel.py" line="615"/>
         <source>%n patient(s) share this number</source>
         <translation>
             <numerusform>%n Patient hat diese Nummer</numerusform>
@@ -1797,37 +1823,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="630"/>
+        <location filename="../../ui/patient_panel.py" line="631"/>
         <source>granted</source>
         <translation>erteilt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="630"/>
+        <location filename="../../ui/patient_panel.py" line="631"/>
         <source>withdrawn</source>
         <translation>widerrufen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="634"/>
+        <location filename="../../ui/patient_panel.py" line="635"/>
         <source>not recorded</source>
         <translation>nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="642"/>
+        <location filename="../../ui/patient_panel.py" line="643"/>
         <source>no consent recorded</source>
         <translation>keine Einwilligung erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="656"/>
+        <location filename="../../ui/patient_panel.py" line="657"/>
         <source>No patient is registered under this number.</source>
         <translation>Unter dieser Nummer ist kein Patient registriert.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="662"/>
+        <location filename="../../ui/patient_panel.py" line="663"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="666"/>
+        <location filename="../../ui/patient_panel.py" line="667"/>
         <source>%1 (%n years)</source>
         <translation>
             <numerusform>%1 (%n Jahr)</numerusform>
@@ -1835,7 +1861,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="683"/>
+        <location filename="../../ui/patient_panel.py" line="684"/>
         <source>%n upcoming</source>
         <translation>
             <numerusform>%n kommender Termin</numerusform>
@@ -1843,27 +1869,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="683"/>
+        <location filename="../../ui/patient_panel.py" line="684"/>
         <source>none upcoming</source>
         <translation>keine anstehenden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="724"/>
+        <location filename="../../ui/patient_panel.py" line="725"/>
         <source>Withdraw consent?</source>
         <translation>Einwilligung widerrufen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="726"/>
+        <location filename="../../ui/patient_panel.py" line="727"/>
         <source>Record that the patient withdrew consent for “%1”? Queued automated messages for it are cancelled.</source>
         <translation>Erfassen, dass der Patient die Einwilligung für „%1“ widerrufen hat? Geplante automatische Nachrichten dafür werden abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="738"/>
+        <location filename="../../ui/patient_panel.py" line="739"/>
         <source>Cancel this appointment?</source>
         <translation>Diesen Termin absagen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="739"/>
+        <location filename="../../ui/patient_panel.py" line="740"/>
         <source>Cancel the appointment on %1? The time becomes free for others.</source>
         <translation>Den Termin am %1 absagen? Die Zeit wird für andere frei.</translation>
     </message>
@@ -2518,39 +2544,6 @@
         <location filename="../../ui/escalations.py" line="699"/>
         <source>Callback scheduled</source>
         <translation>Rückruf vereinbart</translation>
-    </message>
-</context>
-<context>
-    <name>page</name>
-    <message>
-        <location filename="../../ui/escalations.py" line="1115"/>
-        <source>An escalation is overdue and not yet acknowledged</source>
-        <translation>Eine Eskalation ist überfällig und noch nicht übernommen</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="1117"/>
-        <source>%1 escalations are overdue and not yet acknowledged</source>
-        <translation>%1 Eskalationen sind überfällig und noch nicht übernommen</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="1121"/>
-        <source>Praxis Inbox</source>
-        <translation>Praxis Inbox</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="1134"/>
-        <source>Escalation queue</source>
-        <translation>Eskalationen</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="1163"/>
-        <source>Escalate…</source>
-        <translation>Eskalieren…</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="1166"/>
-        <source>Hand this conversation to a clinician (Ctrl+Shift+E)</source>
-        <translation>Gespräch an den ärztlichen Dienst übergeben (Strg+Umschalt+E)</translation>
     </message>
 </context>
 <context>
