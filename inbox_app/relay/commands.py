@@ -45,6 +45,57 @@ def claimed_by_other(db: Database, exc: Claimed) -> ApiProblem:
         return claimed_problem(conn, exc.holder)
 
 
+def previous_answer(
+    conn: Connection, client_id: str, user_id: int, kind: str, conversation_id: int
+) -> dict[str, Any] | None:
+    """The answer a command with this client id got before (a retry), or None.
+
+    A client id reused for another command is refused: replaying its answer would lie.
+    """
+    done = conn.execute(select(commands).where(commands.c.client_id == client_id)).one_or_none()
+    if done is None:
+        return None
+    if (done.user_id, done.kind, done.conversation_id) != (user_id, kind, conversation_id):
+        raise ApiProblem(409, "client_id_reused", "This command id was used for another command.")
+    answer: dict[str, Any] = json.loads(done.response)
+    return answer
+
+
+def remember_command(
+    conn: Connection,
+    *,
+    client_id: str,
+    user_id: int,
+    kind: str,
+    conversation_id: int,
+    answer: dict[str, Any],
+    action: str,
+    detail: dict[str, Any],
+    address: str | None,
+    now: float,
+) -> None:
+    """Audit a command and keep its answer for retries, in the command's transaction."""
+    audit.record(
+        conn,
+        action,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        detail=detail,
+        address=address,
+        now=now,
+    )
+    conn.execute(
+        commands.insert().values(
+            client_id=client_id,
+            user_id=user_id,
+            kind=kind,
+            conversation_id=conversation_id,
+            response=json.dumps(answer, separators=(",", ":")),
+            created_at=now,
+        )
+    )
+
+
 class Commands:
     def __init__(self, db: Database, store: Store) -> None:
         self.db = db
@@ -65,20 +116,9 @@ class Commands:
             raise ApiProblem(403, "forbidden", "Your role may not work on conversations.")
         now = time.time()
         with self.db.write() as conn:
-            done = conn.execute(
-                select(commands).where(commands.c.client_id == client_id)
-            ).one_or_none()
-            if done is not None:
-                if (done.user_id, done.kind, done.conversation_id) != (
-                    user.id,
-                    kind,
-                    conversation_id,
-                ):
-                    raise ApiProblem(
-                        409, "client_id_reused", "This command id was used for another command."
-                    )
-                answer: dict[str, Any] = json.loads(done.response)
-                return answer
+            earlier = previous_answer(conn, client_id, user.id, kind, conversation_id)
+            if earlier is not None:
+                return earlier
             row = conn.execute(
                 select(conversations).where(conversations.c.id == conversation_id).with_for_update()
             ).one_or_none()
@@ -96,24 +136,17 @@ class Commands:
                 ).scalar_one()
             )
             answer = {"conversation": state, **detail.pop("_answer", {})}
-            audit.record(
+            remember_command(
                 conn,
-                detail.pop("_action", kind),
+                client_id=client_id,
                 user_id=user.id,
+                kind=kind,
                 conversation_id=conversation_id,
+                answer=answer,
+                action=detail.pop("_action", kind),
                 detail=detail,
                 address=address,
                 now=now,
-            )
-            conn.execute(
-                commands.insert().values(
-                    client_id=client_id,
-                    user_id=user.id,
-                    kind=kind,
-                    conversation_id=conversation_id,
-                    response=json.dumps(answer, separators=(",", ":")),
-                    created_at=now,
-                )
             )
             return answer
 

@@ -13,7 +13,6 @@ escalated to them, to a team of theirs, or to every clinician (teams.py).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -35,9 +34,9 @@ from . import audit
 from .access import ApiProblem, check_conversation
 from .auth import StaffUser
 from .automation import Automation, Context, Inbound
+from .commands import previous_answer, remember_command
 from .db import (
     Database,
-    commands,
     conversations,
     escalations,
     patients,
@@ -212,42 +211,24 @@ class Escalations:
         """Run ``apply`` once per client id; it returns (answer, audit action, detail)."""
         now = time.time()
         with self.db.write() as conn:
-            done = conn.execute(
-                select(commands).where(commands.c.client_id == client_id)
-            ).one_or_none()
-            if done is not None:
-                if (done.user_id, done.kind, done.conversation_id) != (
-                    user.id,
-                    kind,
-                    conversation_id,
-                ):
-                    raise ApiProblem(
-                        409, "client_id_reused", "This command id was used for another command."
-                    )
-                answer: dict[str, Any] = json.loads(done.response)
-                return answer
+            earlier = previous_answer(conn, client_id, user.id, kind, conversation_id)
+            if earlier is not None:
+                return earlier
             if not can_see(conn, user.id, user.role, conversation_id):
                 # Same answer as a missing one (the routes audit refusals they can see).
                 raise ApiProblem(404, "not_found", "No such escalation.")
             answer, action, detail = apply(conn, now)
-            audit.record(
+            remember_command(
                 conn,
-                action,
+                client_id=client_id,
                 user_id=user.id,
+                kind=kind,
                 conversation_id=conversation_id,
+                answer=answer,
+                action=action,
                 detail=detail,
                 address=address,
                 now=now,
-            )
-            conn.execute(
-                commands.insert().values(
-                    client_id=client_id,
-                    user_id=user.id,
-                    kind=kind,
-                    conversation_id=conversation_id,
-                    response=json.dumps(answer, separators=(",", ":")),
-                    created_at=now,
-                )
             )
             return answer
 
