@@ -3,11 +3,23 @@ period, in the patient's language, and the intake bot still runs after it."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from inbox_app.domain.scheduling import ClinicSchedule
+from inbox_app.relay.bots.config import BotSettings
 from inbox_app.relay.bots.hours import closed_period
 from inbox_app.relay.store import Store
-from tests.test_bot_intake import BERLIN, SCHEDULE, Chat, bot_settings, store  # noqa: F401
+from tests.test_bot_intake import (  # noqa: F401
+    BERLIN,
+    SCHEDULE,
+    WA,
+    Chat,
+    bot_settings,
+    store,
+)
 
 SATURDAY_NIGHT = datetime(2026, 11, 21, 22, 0, tzinfo=BERLIN).timestamp()
 
@@ -59,3 +71,56 @@ def test_closed_periods_follow_the_opening_hours() -> None:
     assert lunch == (at(23, 12), at(23, 14))
     wednesday_afternoon = closed_period(SCHEDULE, at(25, 15))
     assert wednesday_afternoon == (at(25, 12), at(26, 8))
+
+
+def holiday_schedule(**keys: Any) -> ClinicSchedule:
+    data = json.loads((Path(__file__).parents[1] / "resources/demo/schedule.json").read_text())
+    return ClinicSchedule.from_json({**data, **keys})
+
+
+def out_of_hours_replies(chat: Chat, wa_id: str = WA) -> list[dict[str, Any]]:
+    said = chat.bot_said(wa_id)
+    return [m for m in said if m["details"]["automation"] == "out_of_hours"]
+
+
+def test_on_a_holiday_the_reply_names_the_next_open_day(store: Store) -> None:  # noqa: F811
+    # Christmas Eve closed by the clinic, 25/26 December public holidays, then a weekend.
+    clinic = holiday_schedule(
+        holidays={"country": "DE", "subdivision": "BY"}, closed=["2026-12-24"]
+    )
+    chat = Chat(
+        store,
+        BotSettings(schedule=clinic, intake=False, booking=False),
+        now=datetime(2026, 12, 24, 10, 0, tzinfo=BERLIN).timestamp(),  # a Thursday morning
+    )
+    chat.write("Guten Morgen, ist heute jemand da?")
+    (reply,) = out_of_hours_replies(chat)
+    assert "geschlossen" in reply["text"] and "ab Montag, 08:00 Uhr" in reply["text"]
+    # Corpus Christi closes a Bavarian practice (open again on Friday), not a Berlin one.
+    corpus_christi = datetime(2026, 6, 4, 10, 0, tzinfo=BERLIN).timestamp()
+    chat.now = corpus_christi
+    chat.write("Hallo?", wa_id="4915100000077")
+    (reply,) = out_of_hours_replies(chat, "4915100000077")
+    assert "ab Freitag, 08:00 Uhr" in reply["text"]
+    berlin = holiday_schedule(holidays={"country": "DE", "subdivision": "BE"})
+    assert closed_period(berlin, corpus_christi) is None
+
+
+def test_after_a_long_closure_the_reply_names_the_date_or_no_time(store: Store) -> None:  # noqa: F811
+    vacation = {"from": "2026-08-03", "to": "2026-08-14", "reason": "Praxisurlaub"}
+    clinic = holiday_schedule(closed=[vacation])
+    monday = datetime(2026, 8, 3, 10, 0, tzinfo=BERLIN).timestamp()
+    chat = Chat(store, BotSettings(schedule=clinic, intake=False, booking=False), now=monday)
+    chat.write("Hello, I need a prescription", wa_id="447700900123")
+    (reply,) = out_of_hours_replies(chat, "447700900123")
+    # Two weeks away: "Monday" alone would mean the coming one, so the date comes along.
+    assert "from Monday 17 August, 08:00" in reply["text"]
+    closed_at, opens_at = closed_period(clinic, monday) or (0.0, None)
+    assert closed_at == datetime(2026, 7, 31, 13, 0, tzinfo=BERLIN).timestamp()
+    assert opens_at == datetime(2026, 8, 17, 8, 0, tzinfo=BERLIN).timestamp()
+    # Closed for longer than the reply looks ahead: still a reply, without a time.
+    sabbatical = holiday_schedule(closed=[{"from": "2026-08-03", "to": "2026-12-31"}])
+    chat = Chat(store, BotSettings(schedule=sabbatical, intake=False, booking=False), now=monday)
+    chat.write("Hallo, ich brauche ein Rezept")
+    (reply,) = out_of_hours_replies(chat)
+    assert "wir antworten in unseren Öffnungszeiten" in reply["text"] and "112" in reply["text"]

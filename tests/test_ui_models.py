@@ -252,3 +252,38 @@ def test_merge_keeps_the_latest_connection_state() -> None:
     assert merge_summaries(merged, ChangeSummary(connection=ConnectionState.ONLINE)).connection == (
         ConnectionState.ONLINE
     )
+
+
+def test_purged_messages_and_conversations_leave_the_open_window(qapp, qloop) -> None:
+    """A retention purge or erasure names ids the cache no longer has: the rows go at once,
+    and an open conversation that went entirely leaves an empty thread."""
+    engine = demo_engine()
+    controller = InboxController(engine)
+    attach_tester(controller.thread_model)
+    attach_tester(controller.conversation_model)
+
+    async def scenario() -> None:
+        await controller.load_conversations()
+        await controller.open_conversation_now(1)
+        thread = controller.thread_model
+        before = [m.id for m in thread.records()]
+        assert len(before) >= 3
+        purged, kept = before[0], before[1:]
+        del engine.msgs[purged]
+        await controller.apply_changes_now(ChangeSummary(message_ids=frozenset({purged, kept[0]})))
+        assert [m.id for m in thread.records()] == kept
+        # An id that is only a pending outbox entry is never dropped this way.
+        queued = -7
+        await controller.apply_changes_now(ChangeSummary(message_ids=frozenset({queued})))
+        assert [m.id for m in thread.records()] == kept
+
+        conversations = [c.id for c in controller.conversation_model.records()]
+        assert 1 in conversations
+        del engine.convs[1]
+        await controller.apply_changes_now(ChangeSummary(conversation_ids=frozenset({1})))
+        assert [c.id for c in controller.conversation_model.records()] == [
+            c for c in conversations if c != 1
+        ]
+        assert thread.conversation_id is None and thread.rowCount() == 0
+
+    run(qloop, scenario())

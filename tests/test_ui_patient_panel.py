@@ -418,3 +418,44 @@ def test_pseudo_locale_clips_nothing_in_the_panel(window, qapp, qloop) -> None:
         assert clipped_widgets(win.patient_panel) == []
     finally:
         install_language(qapp, "en")
+
+
+def test_accessible_names_are_whole_translated_strings(window, qapp, qloop) -> None:
+    """Screen readers hear each value's own translated name ("Date of birth"), never a
+    capitalised heading ("DATE OF BIRTH" → "Date of birth" works in English only)."""
+    from PySide6.QtWidgets import QWidget
+
+    from ui.i18n import install_language, pseudo
+
+    win, _ = window
+    panel = win.patient_panel
+    english = {
+        "name": "Name",
+        "birth": "Date of birth",
+        "record": "Record number",
+        "phone": "Phone",
+        "window": "24-hour window",
+        "status": "Status",
+        "labels": "Labels",
+        "notes": "Recent notes",
+        "appointments": "Appointments",
+        "consent": "Consent",
+    }
+    assert {key: label.accessibleName() for key, label in panel.values.items()} == english
+    try:
+        # Pseudo-translation marks every string that went through tr(): a name built from
+        # the heading would come out lower-cased and differ.
+        install_language(qapp, "pseudo")
+        qapp.processEvents()
+        run(qloop, settle(0.1))
+        names = {key: label.accessibleName() for key, label in panel.values.items()}
+        assert names == {key: pseudo(text) for key, text in english.items()}
+        untranslated = [
+            (w.objectName(), w.accessibleName())
+            for w in panel.findChildren(QWidget)
+            if w.accessibleName() and not w.accessibleName().startswith("[")
+        ]
+        assert untranslated == []
+        assert panel.accessibleName() == pseudo("Patient")
+    finally:
+        install_language(qapp, "en")

@@ -142,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="which page to show (for screenshots of every main state)",
     )
     demo.add_argument(
+        "--conversation",
+        metavar="NAME",
+        help="with --screenshot: show the conversation whose name contains NAME",
+    )
+    demo.add_argument(
         "--data-dir",
         metavar="DIR",
         type=Path,
@@ -175,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             quit_after=args.quit_after,
             preferences=prefs,
             view=args.view,
+            conversation=args.conversation,
         )
     else:
         prefs = Preferences(QSettings())
@@ -294,6 +300,7 @@ async def run_window(
     quit_after: float | None = None,
     screenshot: Path | None = None,
     view: str = "inbox",
+    conversation: str | None = None,
 ) -> int:
     """Show ``window`` until it is closed, ``stop`` is set or ``quit_after`` passes."""
     closed = asyncio.Event()
@@ -314,8 +321,10 @@ async def run_window(
     await _first_of(*waits)
     code = 0
     if screenshot is not None and not closed.is_set() and view == "inbox":
-        # The picture shows the most recent conversation, as a user arriving would see it.
-        window.open_top_conversation(prefer_answered=True)
+        # The picture shows the most recent conversation, as a user arriving would see it
+        # (or the one ``--conversation`` names, for a picture of something in particular).
+        if conversation is None or not window.open_conversation_named(conversation):
+            window.open_top_conversation(prefer_answered=True)
         await asyncio.sleep(SCREENSHOT_SETTLE)
     if screenshot is not None:
         if closed.is_set():
@@ -351,6 +360,7 @@ async def run_demo(
     engine_factory: EngineFactory = _demo_engine,
     preferences: Preferences | None = None,
     view: str = "inbox",
+    conversation: str | None = None,
 ) -> int:
     """Start relay + simulator, sign in as the demo receptionist and show the inbox."""
     stop = asyncio.Event()
@@ -377,7 +387,12 @@ async def run_demo(
             # ``--view audit`` adds a demo administrator to it (ui/audit_view.py).
             window.demo_stack = stack  # type: ignore[attr-defined]
             return await run_window(
-                window, stop=stop, quit_after=quit_after, screenshot=screenshot, view=view
+                window,
+                stop=stop,
+                quit_after=quit_after,
+                screenshot=screenshot,
+                view=view,
+                conversation=conversation,
             )
         except DemoError as exc:
             print(f"The demo could not start: {exc}", file=sys.stderr)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCollator,
     QCoreApplication,
     QDateTime,
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -46,6 +49,7 @@ from PySide6.QtWidgets import (
 
 from inbox_app.client.audit_session import AuditFilters, AuditSession, ChainCheck
 from ui.controller import asyncSlot
+from ui.locale_dates import format_date, short_date_format, ui_locale
 
 log = logging.getLogger("inbox.ui.audit")
 
@@ -54,13 +58,104 @@ OK_GREEN = QColor("#1e8e3e")
 DEMO_ADMIN = "praxis-admin"
 DEMO_ADMIN_PASSWORD = "demo-admin-password"  # noqa: S105 (a throwaway demo account)
 BROKEN_RED = QColor("#d93025")
+# The raw action code of a row (the action column shows a translated label).
+CODE_ROLE = Qt.ItemDataRole.UserRole
 
 
 def _local_time(iso: str) -> str:
+    """Local time, the date in the UI language's form (24-hour clock to the second: an
+    audit trail is read for order and exact moments)."""
     try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d.%m.%Y %H:%M:%S")
+        moment = datetime.fromisoformat(iso).astimezone()
     except ValueError:
         return iso
+    loc = ui_locale()
+    return f"{format_date(moment.date(), loc)} {moment:%H:%M:%S}"
+
+
+def action_label(code: str) -> str:
+    """The staff-readable name of an audit action code (``sign_in`` → "Signed in"); a code
+    this desktop does not know yet (a newer relay) shows as it is."""
+    labels = {
+        # Sign-in and accounts (audit.py Action).
+        "sign_in": QCoreApplication.translate("AuditActions", "Signed in"),
+        "sign_in_failed": QCoreApplication.translate("AuditActions", "Sign-in failed"),
+        "sign_out": QCoreApplication.translate("AuditActions", "Signed out"),
+        "user_created": QCoreApplication.translate("AuditActions", "User created"),
+        "user_disabled": QCoreApplication.translate("AuditActions", "User disabled"),
+        "role_changed": QCoreApplication.translate("AuditActions", "Role changed"),
+        "team_created": QCoreApplication.translate("AuditActions", "Team created"),
+        "team_member": QCoreApplication.translate("AuditActions", "Team membership changed"),
+        "access_denied": QCoreApplication.translate("AuditActions", "Access denied"),
+        "wipe_ordered": QCoreApplication.translate("AuditActions", "Device wipe ordered"),
+        "wipe_cleared": QCoreApplication.translate("AuditActions", "Device wipe lifted"),
+        "totp_enrol_started": QCoreApplication.translate(
+            "AuditActions", "Two-factor setup started"
+        ),
+        "totp_enabled": QCoreApplication.translate("AuditActions", "Two-factor sign-in turned on"),
+        "totp_disabled": QCoreApplication.translate(
+            "AuditActions", "Two-factor sign-in turned off"
+        ),
+        # Reading and working on conversations.
+        "conversation_opened": QCoreApplication.translate("AuditActions", "Conversation opened"),
+        "search": QCoreApplication.translate("AuditActions", "Search"),
+        "export": QCoreApplication.translate("AuditActions", "Export"),
+        "send": QCoreApplication.translate("AuditActions", "Message sent"),
+        "claim": QCoreApplication.translate("AuditActions", "Conversation claimed"),
+        "release": QCoreApplication.translate("AuditActions", "Conversation released"),
+        "takeover": QCoreApplication.translate("AuditActions", "Conversation taken over"),
+        "assign": QCoreApplication.translate("AuditActions", "Conversation assigned"),
+        "status": QCoreApplication.translate("AuditActions", "Status changed"),
+        "labels": QCoreApplication.translate("AuditActions", "Labels changed"),
+        "note": QCoreApplication.translate("AuditActions", "Internal note added"),
+        "consent_recorded": QCoreApplication.translate("AuditActions", "Consent recorded"),
+        # Patients and appointments.
+        "appointment_booked": QCoreApplication.translate("AuditActions", "Appointment booked"),
+        "appointment_moved": QCoreApplication.translate("AuditActions", "Appointment moved"),
+        "appointment_cancelled": QCoreApplication.translate(
+            "AuditActions", "Appointment cancelled"
+        ),
+        "patient_created": QCoreApplication.translate("AuditActions", "Patient created"),
+        "patient_linked": QCoreApplication.translate("AuditActions", "Patient linked to number"),
+        # Results.
+        "result_sent": QCoreApplication.translate("AuditActions", "Result sent"),
+        "result_override": QCoreApplication.translate(
+            "AuditActions", "Result sent despite identity warning"
+        ),
+        "result_viewed": QCoreApplication.translate("AuditActions", "Result viewed"),
+        "result_downloaded": QCoreApplication.translate("AuditActions", "Result downloaded"),
+        "result_page_failed": QCoreApplication.translate(
+            "AuditActions", "Result page: wrong answer"
+        ),
+        "result_page_locked": QCoreApplication.translate("AuditActions", "Result page locked"),
+        # Retention and data-protection rights.
+        "retention_purge": QCoreApplication.translate(
+            "AuditActions", "Old data deleted (retention)"
+        ),
+        "legal_hold": QCoreApplication.translate("AuditActions", "Legal hold placed"),
+        "legal_hold_released": QCoreApplication.translate("AuditActions", "Legal hold released"),
+        "patient_exported": QCoreApplication.translate("AuditActions", "Patient data exported"),
+        "patient_erased": QCoreApplication.translate("AuditActions", "Patient data erased"),
+        # Escalations and calls (escalations.py EscalationAction).
+        "escalation_created": QCoreApplication.translate("AuditActions", "Escalation created"),
+        "escalation_acknowledged": QCoreApplication.translate(
+            "AuditActions", "Escalation acknowledged"
+        ),
+        "escalation_reassigned": QCoreApplication.translate(
+            "AuditActions", "Escalation reassigned"
+        ),
+        "escalation_resolved": QCoreApplication.translate("AuditActions", "Escalation resolved"),
+        "escalation_red_flag": QCoreApplication.translate(
+            "AuditActions", "Possible emergency detected"
+        ),
+        "call_requested": QCoreApplication.translate("AuditActions", "Call requested"),
+        "call_outcome": QCoreApplication.translate("AuditActions", "Call outcome recorded"),
+        # The chat bot (bots/handover.py).
+        "bot_handover": QCoreApplication.translate("AuditActions", "Bot handed over to staff"),
+        "bot_booking": QCoreApplication.translate("AuditActions", "Appointment booked by chat bot"),
+        "bot_stopped": QCoreApplication.translate("AuditActions", "Bot stopped"),
+    }
+    return labels.get(code, code)
 
 
 def _detail_text(detail: object) -> str:
@@ -104,6 +199,15 @@ class AuditTableModel(QAbstractTableModel):
             return None
         row = self._rows[index.row()]
         key = self.COLUMNS[index.column()]
+        if key == "action":
+            # Staff read the label; the raw code stays at hand (tooltip, CODE_ROLE) because
+            # exports, filters and the relay's documentation speak in codes.
+            code = "" if row.get(key) is None else str(row[key])
+            if role == Qt.ItemDataRole.DisplayRole:
+                return action_label(code)
+            if role in (Qt.ItemDataRole.ToolTipRole, CODE_ROLE):
+                return code
+            return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = row.get(key)
             if key == "at":
@@ -117,6 +221,17 @@ class AuditTableModel(QAbstractTableModel):
 
     def rows(self) -> list[dict[str, Any]]:
         return list(self._rows)
+
+    def relabel(self) -> None:
+        """The language changed: headers and action labels are asked for again."""
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.COLUMNS) - 1)
+        if self._rows:
+            column = self.COLUMNS.index("action")
+            self.dataChanged.emit(
+                self.index(0, column),
+                self.index(len(self._rows) - 1, column),
+                [Qt.ItemDataRole.DisplayRole],
+            )
 
     def replace(self, rows: list[dict[str, Any]]) -> None:
         # A new filter is a new list: one reset, not one per row.
@@ -294,7 +409,6 @@ class AuditWindow(QWidget):
         self.until = QDateTimeEdit(self)
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd.MM.yyyy HH:mm")
             edit.setDateTime(QDateTime.currentDateTime())
         self.since.setDateTime(QDateTime.currentDateTime().addDays(-7))
         self.apply_button = QPushButton(self)
@@ -375,8 +489,38 @@ class AuditWindow(QWidget):
         self.apply_button.setText(self.tr("Apply filters"))
         self.more_button.setText(self.tr("Load more"))
         self.export_button.setText(self.tr("Export CSV…"))
-        if self.action_filter.count() == 0:
-            self.action_filter.addItem(self.tr("All actions"), "")
+        self.action_filter.setAccessibleName(self.tr("Action"))
+        for edit in (self.since, self.until):  # dates in the UI language's form
+            edit.setDisplayFormat(short_date_format(ui_locale()) + " HH:mm")
+        self._fill_actions([])
+        self.controller.model.relabel()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _fill_actions(self, codes: Iterable[object]) -> None:
+        """The action filter: labels sorted as the language sorts them, each filtering by
+        its code (shown as the tooltip); the current choice is kept."""
+        combo = self.action_filter
+        current = combo.currentData() or ""
+        known = {str(combo.itemData(i)) for i in range(combo.count())} | {str(c) for c in codes}
+        known.discard("")
+        collator = QCollator(ui_locale())
+
+        def by_label(a: str, b: str) -> int:
+            return collator.compare(action_label(a), action_label(b))
+
+        ordered = sorted(known, key=cmp_to_key(by_label))
+        combo.blockSignals(True)  # rebuilding is not a choice by the user
+        combo.clear()
+        combo.addItem(self.tr("All actions"), "")
+        for code in ordered:
+            combo.addItem(action_label(code), code)
+            combo.setItemData(combo.count() - 1, code, Qt.ItemDataRole.ToolTipRole)
+        combo.setCurrentIndex(max(0, combo.findData(current)))
+        combo.blockSignals(False)
 
     def _set_signed_in(self, signed_in: bool) -> None:
         self.sign_in_box.setVisible(not signed_in)
@@ -420,12 +564,7 @@ class AuditWindow(QWidget):
     def _on_loaded(self, more: bool, actions: object) -> None:
         self.more_button.setEnabled(bool(more))
         if isinstance(actions, list):
-            current = self.action_filter.currentData()
-            known = {self.action_filter.itemData(i) for i in range(self.action_filter.count())}
-            for action in actions:
-                if action not in known:
-                    self.action_filter.addItem(str(action), str(action))
-            self.action_filter.setCurrentIndex(max(0, self.action_filter.findData(current)))
+            self._fill_actions(actions)
         count = self.controller.model.rowCount()
         self.message.setText(
             self.tr("%1 entries shown").replace("%1", str(count))

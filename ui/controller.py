@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from qasync import asyncSlot as _asyncSlot
 
+from inbox_app.client.cache import is_outbox_id
 from inbox_app.client.engine import ChangeSummary, ConnectionState
 from inbox_app.domain.messages import MessageRecord
 from ui.bridge import EngineBridge
@@ -301,13 +302,22 @@ class InboxController(QObject):
                     if rec.unread > (old.unread if old is not None else 0):
                         grew.append(rec.id)
                 model.upsert(records)
+                # Named but no longer in the cache: erased or purged (retention_sync.py).
+                gone = summary.conversation_ids - {rec.id for rec in records}
+                if gone and model.remove_ids(gone) and self.thread_model.conversation_id in gone:
+                    self.thread_model.clear()
                 for cid in grew:
                     self.new_inbound.emit(cid)
                 current = self.thread_model.conversation_id
                 if current is not None and current in summary.conversation_ids:
                     self.conversation_updated.emit(current)
             if summary.message_ids and self.thread_model.conversation_id is not None:
-                self.thread_model.upsert(await self.engine.messages_by_id(summary.message_ids))
+                found = await self.engine.messages_by_id(summary.message_ids)
+                self.thread_model.upsert(found)
+                # Relay messages, notes and calls named but gone from the cache were purged
+                # or erased. (Outbox rows are left alone: their relay copy replaces them.)
+                named = {i for i in summary.message_ids if not is_outbox_id(i)}
+                self.thread_model.remove_ids(named - {m.id for m in found})
             if summary.client_ids and self.thread_model.conversation_id is not None:
                 self.thread_model.upsert(await self.engine.outbox_entries(summary.client_ids))
 

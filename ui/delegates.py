@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from inbox_app.domain.conversations import ConversationRecord, window_remaining
 from inbox_app.domain.messages import Direction, MessageRecord, MessageStatus
+from ui.call_events import call_event_text, call_missed
 from ui.models import PresenceRole, RecordRole, UserIdRole
 from ui.theme import colors
 from ui.views import status_label
@@ -448,6 +449,8 @@ class MessageDelegate(QStyledItemDelegate):
 
     def body_text(self, rec: MessageRecord) -> str:
         """What the bubble's text shows: the text or caption; a note for unknown types."""
+        if rec.call is not None:
+            return call_event_text(rec.call)
         if rec.text:
             return rec.text
         if rec.type in MEDIA_TYPES or rec.type in FILE_TYPES:
@@ -491,7 +494,7 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _footer_width(self, rec: MessageRecord, small: QFont) -> int:
         w = QFontMetrics(small).horizontalAdvance(format_time(rec.timestamp, self._clock()))
-        if rec.direction == Direction.OUTBOUND and rec.type != "note":
+        if rec.direction == Direction.OUTBOUND and rec.type not in ("note", "call"):
             w += 4 + STATUS_TICK_WIDTH
         return w
 
@@ -805,12 +808,15 @@ class MessageDelegate(QStyledItemDelegate):
             layout = self._painted_layout(
                 text, font, max(60, int(width * self.MAX_FRACTION) - 2 * self.PAD_H)
             )
-            painter.setPen(c.q("text") if rec.text else c.q("text_muted"))
+            pen = "text" if rec.text else "text_muted"
+            if rec.call is not None and call_missed(rec.call):
+                pen = "failed"  # a missed or declined call wants a call back
+            painter.setPen(c.q(pen))
             layout.draw(painter, QPointF(inner_left, g.text_top))
 
         # footer: time (and ticks for outbound), right-aligned in the bubble
         right = bubble.right() - self.PAD_H
-        if outbound and not note:
+        if outbound and not note and rec.type != "call":
             tick = QRectF(
                 right - STATUS_TICK_WIDTH + 2, g.footer_top + (small_fm.height() - 10) / 2, 16, 10
             )

@@ -65,6 +65,7 @@ from inbox_app.domain.escalations import (
     Priority,
 )
 from ui.call_dialog import CallOutcomeDialog, UrlOpener, open_tel
+from ui.call_events import PHONE, call_event_text
 from ui.controller import asyncSlot
 from ui.theme import colors
 
@@ -689,9 +690,8 @@ def call_line(call: CallRecord) -> str:
     elif call.kind == "video":
         text = QCoreApplication.translate("escalations", "Video-visit link sent")
     elif call.kind == "webhook":
-        text = QCoreApplication.translate("escalations", "Call event: %1").replace(
-            "%1", call.status or ""
-        )
+        # The same words as the call's bubble in the thread (without its phone sign).
+        text = call_event_text(call).removeprefix(PHONE).strip()
     else:
         labels = {
             "reached": QCoreApplication.translate("escalations", "Reached"),
@@ -1021,7 +1021,14 @@ class EscalationsPage(QWidget):
                 )
             )
         elif mode == "video":
-            self.status.setText(self.tr("The video-visit link was sent to the patient."))
+            self.status.setText(
+                self.tr(
+                    "The 24-hour window is closed, so the video-visit link went out in the "
+                    "approved template."
+                )
+                if answer.get("via") == "template"
+                else self.tr("The video-visit link was sent to the patient.")
+            )
         elif mode == "tel" and isinstance(answer.get("tel"), str):
             opened = (
                 open_tel(answer["tel"], self._open_url)

@@ -875,6 +875,21 @@ class MainWindow(QMainWindow):
             )
             self.conversation_list.scrollTo(model.index(chosen, 0))
 
+    def open_conversation_named(self, name: str) -> bool:
+        """Select the first conversation of the current view whose name contains ``name``
+        (case-insensitive); False when none does."""
+        model = self.filter_model
+        wanted = name.casefold()
+        for row in range(model.rowCount()):
+            rec = model.index(row, 0).data(RecordRole)
+            if isinstance(rec, ConversationRecord) and wanted in rec.display_name.casefold():
+                self.conversation_list.selectionModel().setCurrentIndex(
+                    model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                )
+                self.conversation_list.scrollTo(model.index(row, 0))
+                return True
+        return False
+
     def _select_conversation(self, cid: int | None) -> None:
         if cid is None:
             return

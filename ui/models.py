@@ -19,6 +19,7 @@ from PySide6.QtCore import (
 
 from inbox_app.domain.conversations import ConversationRecord
 from inbox_app.domain.messages import Direction, MessageRecord, MessageStatus
+from ui.call_events import call_event_text
 from ui.contract import InboxEngine
 
 log = logging.getLogger("inbox.ui.models")
@@ -65,6 +66,20 @@ class _SortedRecordModel(QAbstractListModel, Generic[R]):
             if rec.id == record_id:
                 return row
         return None
+
+    def remove_ids(self, record_ids: Iterable[int]) -> int:
+        """Drop the rows holding these ids (gone from the cache: purged, erased); returns
+        how many went."""
+        gone = set(record_ids)
+        removed = 0
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row].id in gone:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                del self._keys[row]
+                self.endRemoveRows()
+                removed += 1
+        return removed
 
     def _insert(self, record: R) -> int:
         key = self._key(record)
@@ -359,7 +374,7 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
             return None
         rec = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return rec.text or ""
+            return call_event_text(rec.call) if rec.call is not None else rec.text or ""
         if role == RecordRole:
             return rec
         if role == IdRole:
@@ -372,6 +387,8 @@ class ThreadModel(_SortedRecordModel[MessageRecord]):
                 if rec.direction == Direction.INBOUND
                 else QCoreApplication.translate("ThreadModel", "Practice")
             )
+            if rec.call is not None:
+                return call_event_text(rec.call)
             return f"{who}: {rec.text or ''}"
         return None
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QDate, QDateTime, QLocale, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,8 +40,10 @@ from inbox_app.client.engine import ChangeSummary, SignedInUser
 from inbox_app.domain.appointments import AppointmentRecord, AppointmentStatus, PatientRecord
 from inbox_app.domain.consent import ConsentPurpose, ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord, window_remaining
-from ui import i18n
 from ui.controller import InboxController, asyncSlot
+from ui.locale_dates import format_date as format_date  # booking_dialog.py imports it here
+from ui.locale_dates import short_date_format
+from ui.locale_dates import ui_locale as ui_locale
 from ui.views import status_label
 
 log = logging.getLogger("inbox.ui.patient_panel")
@@ -62,19 +64,6 @@ class PanelData:
     consents: dict[str, ConsentRecord] = field(default_factory=dict)
 
 
-def ui_locale() -> QLocale:
-    """The locale of the UI language in use (dates follow the chosen language, not only
-    the system's); falls back to the default locale."""
-    for translator in getattr(i18n, "_installed", []):
-        code = translator.language()
-        if code:
-            return QLocale(code.replace("_", "-"))
-    default = QLocale()
-    if default.language() == QLocale.Language.C:  # offscreen and minimal systems
-        return QLocale("en_GB")
-    return default
-
-
 def age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
@@ -88,23 +77,11 @@ def parse_birth(value: str | None) -> date | None:
         return None
 
 
-def _short_date_format(loc: QLocale) -> str:
-    # The locale's short form, with four-digit years (a birth year "58" is ambiguous).
-    pattern = loc.dateFormat(QLocale.FormatType.ShortFormat)
-    return pattern if "yyyy" in pattern else pattern.replace("yy", "yyyy")
-
-
-def format_date(day: date) -> str:
-    """A date in the UI language's short form (``17.05.1990`` in German)."""
-    loc = ui_locale()
-    return loc.toString(QDate(day.year, day.month, day.day), _short_date_format(loc))
-
-
 def format_when(start: float, locale: QLocale | None = None) -> str:
     """Weekday, date and time in the UI language (``Tue 01.12.2026, 09:00``)."""
     loc = locale or ui_locale()
     moment = QDateTime.fromSecsSinceEpoch(int(start))
-    day = loc.toString(moment.date(), _short_date_format(loc))
+    day = loc.toString(moment.date(), short_date_format(loc))
     weekday = loc.dayName(moment.date().dayOfWeek(), QLocale.FormatType.ShortFormat)
     clock = loc.toString(moment.time(), QLocale.FormatType.ShortFormat)
     return f"{weekday} {day}, {clock}"
@@ -475,9 +452,23 @@ class PatientPanel(QFrame):
             "appointments": self.tr("APPOINTMENTS"),
             "consent": self.tr("CONSENT"),
         }
+        # Screen readers get the name in sentence case as its own string: capitalising the
+        # heading ("Geburtsdatum" → "geburtsdatum") breaks nouns and bypasses translation.
+        value_names = {
+            "name": self.tr("Name"),
+            "birth": self.tr("Date of birth"),
+            "record": self.tr("Record number"),
+            "phone": self.tr("Phone"),
+            "window": self.tr("24-hour window"),
+            "status": self.tr("Status"),
+            "labels": self.tr("Labels"),
+            "notes": self.tr("Recent notes"),
+            "appointments": self.tr("Appointments"),
+            "consent": self.tr("Consent"),
+        }
         for key, text in sections.items():
             self.sections[key].setText(text)
-            self.values[key].setAccessibleName(text.capitalize())
+            self.values[key].setAccessibleName(value_names[key])
         self.switch.setAccessibleName(self.tr("Patients sharing this number"))
         self.link_button.setText(self.tr("Link patient…"))
         self.link_button.setAccessibleName(self.tr("Link an existing patient to this number"))

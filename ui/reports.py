@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
+    QEvent,
+    QLocale,
     QModelIndex,
     QPersistentModelIndex,
     QRectF,
@@ -39,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from inbox_app.domain.reports import human_value, to_csv_rows
 from ui.controller import asyncSlot
+from ui.locale_dates import format_date, format_day_month, ui_locale
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -76,6 +81,74 @@ def role_label(role: str) -> str:
     return labels.get(role, role)
 
 
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+
+
+def _week_of(period: str) -> tuple[int, date, date] | None:
+    """``2026-W48`` → (48, its Monday, its Sunday); None for anything else."""
+    found = _WEEK.fullmatch(period)
+    if found is None:
+        return None
+    try:
+        monday = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+    except ValueError:
+        return None
+    return int(found[2]), monday, monday + timedelta(days=6)
+
+
+def _day_of(period: str) -> date | None:
+    # Checked after _week_of: fromisoformat also reads "2026-W48" (as its Monday).
+    try:
+        return date.fromisoformat(period)
+    except ValueError:
+        return None
+
+
+def period_label(period: str, locale: QLocale | None = None) -> str:
+    """A report period as staff read it, in the UI language's date form: a day as
+    ``23.11.2026``, a week as ``Week 48 · 23.11.–29.11.`` ("KW" in German); anything
+    unexpected as it is. CSV exports keep the relay's ISO periods."""
+    loc = locale or ui_locale()
+    week = _week_of(period)
+    if week is not None:
+        number, monday, sunday = week
+        return (
+            QCoreApplication.translate("reports", "Week %1 · %2–%3")
+            .replace("%1", str(number))
+            .replace("%2", format_day_month(monday, loc))
+            .replace("%3", format_day_month(sunday, loc))
+        )
+    day = _day_of(period)
+    return format_date(day, loc) if day is not None else period
+
+
+def period_axis_label(period: str, locale: QLocale | None = None) -> str:
+    """The chart's short form: ``23.11.`` for a day, ``Week 48`` for a week."""
+    loc = locale or ui_locale()
+    week = _week_of(period)
+    if week is not None:
+        return QCoreApplication.translate("reports", "Week %1").replace("%1", str(week[0]))
+    day = _day_of(period)
+    return format_day_month(day, loc) if day is not None else period
+
+
+def period_range(periods: list[str], locale: QLocale | None = None) -> str:
+    """The days the periods cover, first to last (``27.10.2026 – 26.11.2026``)."""
+    days: list[date] = []
+    for period in (periods[0], periods[-1]) if periods else ():
+        week = _week_of(period)
+        day = _day_of(period)
+        if week is not None:
+            days.append(week[1] if not days else week[2])
+        elif day is not None:
+            days.append(day)
+    if len(days) != 2:
+        return ""
+    loc = locale or ui_locale()
+    first, last = format_date(days[0], loc), format_date(days[1], loc)
+    return first if first == last else f"{first} – {last}"
+
+
 class ReportTableModel(QAbstractTableModel):
     """Periods as rows (newest first), metrics as columns; display text in human units, the
     raw value in UserRole."""
@@ -104,7 +177,11 @@ class ReportTableModel(QAbstractTableModel):
             return None
         row = self._report["rows"][-1 - index.row()]  # newest period first
         if index.column() == 0:
-            return row["period"] if role == Qt.ItemDataRole.DisplayRole else None
+            if role == Qt.ItemDataRole.DisplayRole:
+                return period_label(row["period"])
+            if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.UserRole):
+                return row["period"]  # the ISO form, as in the CSV export
+            return None
         metric = self.metrics[index.column() - 1]
         value = row.get(metric["name"])
         if role == Qt.ItemDataRole.DisplayRole:
@@ -143,9 +220,10 @@ class BarChart(QWidget):
         self.setAccessibleName(QCoreApplication.translate("reports", "Chart"))
 
     def set_series(self, kind: str, points: list[tuple[str, float | None]]) -> None:
+        """``points``: (ISO period, value); labels are formatted for the UI language."""
         self.kind, self.points = kind, points
         self.setAccessibleDescription(
-            ", ".join(f"{label}: {human_value(kind, value)}" for label, value in points)
+            ", ".join(f"{period_label(period)}: {human_value(kind, v)}" for period, v in points)
         )
         self.update()
 
@@ -168,10 +246,13 @@ class BarChart(QWidget):
         slot = rect.width() / len(self.points)
         width = max(2.0, min(48.0, slot * 0.6))
         metrics = painter.fontMetrics()
-        step = max(
-            1, int(len(self.points) * metrics.horizontalAdvance("2026-11-30 ") / rect.width()) + 1
-        )
-        for i, (label, value) in enumerate(self.points):
+        loc = ui_locale()
+        labels = [period_axis_label(period, loc) for period, _ in self.points]
+        widest = max(
+            metrics.horizontalAdvance(label) for label in labels
+        ) + metrics.horizontalAdvance("MM")
+        step = max(1, int(len(self.points) * widest / rect.width()) + 1)
+        for i, ((_, value), label) in enumerate(zip(self.points, labels, strict=True)):
             x = rect.left() + i * slot + (slot - width) / 2
             if value is not None:
                 height = rect.height() * value / top
@@ -188,7 +269,7 @@ class BarChart(QWidget):
                 painter.drawText(
                     QRectF(x - slot, rect.bottom() + 4, width + 2 * slot, 18),
                     Qt.AlignmentFlag.AlignCenter,
-                    label[5:] if len(label) == 10 else label,  # 11-02 for a day
+                    label,
                 )
 
 
@@ -293,6 +374,11 @@ class ReportsPage(QWidget):
         if self.report is not None:
             self.show_report(self.report)
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()  # also redraws dates in the new language's form
+        super().changeEvent(event)
+
     @staticmethod
     def _fill(combo: QComboBox, items: list[tuple[str, Any]], default: int = 0) -> None:
         current = combo.currentIndex() if combo.count() else default
@@ -329,7 +415,12 @@ class ReportsPage(QWidget):
         self.report = report
         self.model.set_report(report)
         self.export_button.setEnabled(True)
-        self.status.setText(self.tr("%n period(s)", "", len(report["periods"])))
+        periods = list(report.get("periods") or [])
+        status = self.tr("%n period(s)", "", len(periods))
+        span = period_range(periods)
+        if span:
+            status += " · " + span  # what the tiles add up
+        self.status.setText(status)
         self._show_tiles(report)
         current = self.chart_metric.currentData()
         self._fill(

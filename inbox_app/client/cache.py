@@ -48,6 +48,12 @@ from inbox_app.client.records import (
     consent_from_json,
     patient_from_json,
 )
+from inbox_app.client.retention_sync import (
+    RETENTION_PURGED_EVENT,
+    PurgeNotice,
+    apply_purges,
+    parse_notice,
+)
 from inbox_app.domain.appointments import AppointmentRecord, PatientRecord
 from inbox_app.domain.consent import ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord
@@ -67,6 +73,12 @@ SCHEMA_VERSION = 2
 # ``-(NOTE_ID_BASE + N)``. Relay message ids are positive and outbox entries are
 # ``-local_id`` (a small counter), so the three never clash; ``note_id_of`` reverses it.
 NOTE_ID_BASE = 2**52
+# WhatsApp call events (escalation_cache.py ``call_log``) appear in the thread as
+# ``type='call'`` rows with ids ``CALL_ID_START + call-log id``: below the outbox's small
+# counters, above the notes' range, and rising with the log id, so events stamped in the
+# same second (Meta's webhooks carry whole seconds) keep their arrival order.
+CALL_ID_BASE = 2**51
+CALL_ID_START = 1 - NOTE_ID_BASE
 PAGE_CACHE_KIB = 32 * 1024
 CACHE_FILE = "cache.db"
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
@@ -142,6 +154,21 @@ def note_message_id(note_id: int) -> int:
 def note_id_of(message_id: int) -> int | None:
     """The relay note id behind a ``messages()`` id, or None for messages/outbox entries."""
     return -message_id - NOTE_ID_BASE if message_id <= -NOTE_ID_BASE else None
+
+
+def call_message_id(call_id: int) -> int:
+    """The id a call-log entry carries among messages (see ``CALL_ID_BASE``)."""
+    return CALL_ID_START + int(call_id)
+
+
+def call_id_of(message_id: int) -> int | None:
+    """The call-log id behind a ``messages()`` id, or None for other rows."""
+    return message_id - CALL_ID_START if -NOTE_ID_BASE < message_id <= -CALL_ID_BASE else None
+
+
+def is_outbox_id(message_id: int) -> bool:
+    """A ``messages()`` id of a local outbox entry (not acknowledged by the relay yet)."""
+    return -CALL_ID_BASE < message_id < 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +424,16 @@ _NOTE_AS_MESSAGE = (
     "'sent' AS status, created_at AS timestamp, NULL AS wamid, NULL AS client_id, "
     "NULL AS error_code, NULL AS error_title, author_id, NULL AS data"
 )
+# A call event as a message row (see CALL_ID_BASE); ``data`` is the whole call record,
+# which ``_message`` hands to the record, and ``escalation_cache.IN_THREAD`` picks the rows.
+_CALL_AT = "json_extract(data, '$.created_at')"
+_CALL_AS_MESSAGE = (
+    f"({CALL_ID_START} + id) AS id, conversation_id, "
+    "CASE json_extract(data, '$.direction') WHEN 'USER_INITIATED' THEN 'in' ELSE 'out' END "
+    "AS direction, 'call' AS type, NULL AS text, 'sent' AS status, "
+    "json_extract(data, '$.created_at') AS timestamp, NULL AS wamid, NULL AS client_id, "
+    "NULL AS error_code, NULL AS error_title, NULL AS author_id, data"
+)
 _CONVERSATION_COLUMNS = (
     "id, wa_id, display_name, phone, last_message_at, last_message_preview, last_inbound_at, "
     "unread, data"
@@ -474,6 +511,17 @@ def _message(row: Any) -> MessageRecord:
     """The stored record; the columns win over ``data`` (they carry the merge rules:
     forward-only status, wamid/client_id/author_id never cleared)."""
     data = _stored_json(row.data)
+    if row.type == "call":
+        return MessageRecord(
+            id=int(row.id),
+            conversation_id=int(row.conversation_id),
+            direction=Direction(row.direction),
+            type="call",
+            text=None,
+            status=MessageStatus.SENT,
+            timestamp=float(row.timestamp),
+            call=CallRecord.from_json(data),
+        )
     if data:
         mapping = row._mapping
         data.update({k: mapping[k] for k in _MESSAGE_FIELDS})
@@ -861,10 +909,13 @@ class Cache:
         consents: list[dict[str, Any]] = []
         escalation_rows = escalation_cache.Pending()
         erased: list[dict[str, Any]] = []  # patient.erased (erasure.py, DSGVO Art. 17)
+        purges: list[PurgeNotice] = []  # retention.purged (retention_sync.py)
         for ev in events:
             try:
                 if ev.type == PATIENT_ERASED_EVENT:
                     erased.append(ev.data)
+                elif ev.type == RETENTION_PURGED_EVENT:
+                    purges.append(parse_notice(ev.data))
                 elif ev.type in ("escalation", "call"):
                     escalation_rows.add(ev.type, ev.seq, ev.data)
                 elif ev.type == "conversation":
@@ -920,10 +971,25 @@ class Cache:
             changes = self._write_extras(conn, changes, notes, patients, appointments, consents)
             if escalation_rows:
                 touched, overdue = escalation_rows.write(conn)
-                changes = replace(changes, escalation_ids=touched, overdue_escalation_ids=overdue)
+                # Call events the thread may show (messages_by_id keeps only those).
+                calls = {call_message_id(c["id"]) for c in escalation_rows.calls}
+                changes = replace(
+                    changes,
+                    escalation_ids=touched,
+                    overdue_escalation_ids=overdue,
+                    message_ids=changes.message_ids | calls,
+                )
             if erased:
                 gone = erase_patients(conn, erased)
                 changes = replace(changes, conversation_ids=changes.conversation_ids | gone)
+            if purges:
+                # After the upserts: a purge always follows what it names in the feed.
+                purged = apply_purges(conn, purges, note_message_id)
+                changes = replace(
+                    changes,
+                    conversation_ids=changes.conversation_ids | purged.conversation_ids,
+                    message_ids=changes.message_ids | purged.message_ids,
+                )
             # Never move the cursor backwards (a stale replay must not rewind it).
             conn.execute(
                 text(
@@ -1112,7 +1178,7 @@ class Cache:
         if limit == 0:
             return []
         params: dict[str, Any] = {"c": conversation_id, "n": limit}
-        keyset_m = keyset_o = keyset_n = ""
+        keyset_m = keyset_o = keyset_n = keyset_c = ""
         forward = after is not None
         key = after if after is not None else before
         op, order, rorder = (">", "ASC", "DESC") if forward else ("<", "DESC", "ASC")
@@ -1123,6 +1189,10 @@ class Cache:
             keyset_n = (
                 f"AND (created_at {op} :ts OR "
                 f"(created_at = :ts AND -({NOTE_ID_BASE} + id) {op} :id))"
+            )
+            keyset_c = (
+                f"AND ({_CALL_AT} {op} :ts OR "
+                f"({_CALL_AT} = :ts AND ({CALL_ID_START} + id) {op} :id))"
             )
         # Each branch is limited on its own index before the merge, so paging stays cheap.
         # (Outbox and note ids are negated, hence their reversed id order.)
@@ -1144,6 +1214,12 @@ class Cache:
                 WHERE conversation_id = :c {keyset_n}
                 ORDER BY created_at {order}, id {rorder} LIMIT :n
             )
+            UNION ALL
+            SELECT * FROM (
+                SELECT {_CALL_AS_MESSAGE} FROM call_log
+                WHERE conversation_id = :c AND {escalation_cache.IN_THREAD} {keyset_c}
+                ORDER BY {_CALL_AT} {order}, id {order} LIMIT :n
+            )
             ORDER BY timestamp {order}, id {order} LIMIT :n
         """  # noqa: S608
         with self._engine.connect() as conn:
@@ -1159,7 +1235,8 @@ class Cache:
     def _messages_by_id_sync(self, ids: list[int]) -> list[MessageRecord]:
         relay_ids = [i for i in ids if i > 0]
         note_ids = [n for n in (note_id_of(i) for i in ids) if n is not None]
-        local_ids = [-i for i in ids if -NOTE_ID_BASE < i < 0]
+        local_ids = [-i for i in ids if is_outbox_id(i)]
+        call_ids = [c for c in (call_id_of(i) for i in ids) if c is not None]
         found: list[MessageRecord] = []
         with self._engine.connect() as conn:
             if note_ids:
@@ -1167,6 +1244,15 @@ class Cache:
                 found += [
                     _message(r)
                     for r in conn.execute(sql.bindparams(_expanding("ids")), {"ids": note_ids})
+                ]
+            if call_ids:
+                sql = text(
+                    f"SELECT {_CALL_AS_MESSAGE} FROM call_log "  # noqa: S608
+                    f"WHERE id IN :ids AND {escalation_cache.IN_THREAD}"
+                )
+                found += [
+                    _message(r)
+                    for r in conn.execute(sql.bindparams(_expanding("ids")), {"ids": call_ids})
                 ]
             if relay_ids:
                 sql = text(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN :ids")  # noqa: S608

@@ -40,6 +40,15 @@ SCHEMA = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS call_log_by_escalation ON call_log (escalation_id, id)",
+    "CREATE INDEX IF NOT EXISTS call_log_by_conversation ON call_log (conversation_id)",
+)
+
+# The call-log rows the conversation's thread shows (cache.py ``messages()``): WhatsApp's
+# call webhooks, without the ringing/accepted statuses the connect and hang-up make plain.
+# Requests, permission answers and outcomes already have their own message or note.
+IN_THREAD = (
+    "json_extract(data, '$.kind') = 'webhook' "
+    "AND coalesce(json_extract(data, '$.status'), '') NOT IN ('status:RINGING', 'status:ACCEPTED')"
 )
 
 _UPSERT_ESCALATION = text(

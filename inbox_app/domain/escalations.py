@@ -157,6 +157,8 @@ class CallRecord:
     callback_at: float | None = None
     note: str | None = None
     status: str | None = None  # a webhook's event/status, a permission answer
+    direction: str | None = None  # a call webhook's USER_INITIATED | BUSINESS_INITIATED
+    duration: int | None = None  # seconds talked, on a completed call's ``terminate``
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,4 +177,6 @@ class CallRecord:
             callback_at=_opt_float(data.get("callback_at")),
             note=data.get("note"),
             status=data.get("status"),
+            direction=data.get("direction"),
+            duration=_opt_int(data.get("duration")),
         )

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from .escalations import CallRecord
+
 
 class Direction(StrEnum):
     INBOUND = "in"
@@ -81,6 +83,9 @@ class MessageRecord:
     # how many seconds after the send it got there.
     result_state: str | None = None
     result_took: float | None = None
+    # A WhatsApp call event shown in the thread (``type='call'``; the desktop cache's
+    # call log, never a relay message).
+    call: CallRecord | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -109,6 +114,7 @@ class MessageRecord:
             filename=(str(data["filename"]) if data.get("filename") is not None else None),
             send_at=(float(data["send_at"]) if data.get("send_at") is not None else None),
             **_result_fields(data),
+            call=CallRecord.from_json(data["call"]) if isinstance(data.get("call"), dict) else None,
         )
 
 

@@ -1,11 +1,14 @@
-"""Free appointment slots from opening hours, clinicians' hours and appointment types."""
+"""Free appointment slots from opening hours, clinicians' hours and appointment types;
+none on public holidays and the clinic's closure days (closed_days.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from .closed_days import ClosedDays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Hours = dict[int, list[tuple[time, time]]]
@@ -54,6 +57,7 @@ class ClinicSchedule:
     types: dict[str, AppointmentType]
     step_minutes: int = 15
     lead_minutes: int = 60  # no slot that starts sooner than this
+    closed_days: ClosedDays = field(default_factory=ClosedDays)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClinicSchedule:
@@ -67,7 +71,21 @@ class ClinicSchedule:
             },
             step_minutes=int(data.get("step_minutes", 15)),
             lead_minutes=int(data.get("lead_minutes", 60)),
+            closed_days=ClosedDays.from_json(data.get("holidays"), data.get("closed")),
         )
+
+    def is_closed_day(self, day: date) -> bool:
+        """A public holiday or a closure day: no slots, the out-of-hours reply answers."""
+        return self.closed_days.is_closed(day)
+
+    def closed_reason(self, day: date, language: str = "de") -> str | None:
+        """The holiday's name or the closure's reason ("" when none was given) for display;
+        None on a day the practice keeps its weekly hours."""
+        return self.closed_days.reason(day, language)
+
+    def opening_on(self, day: date) -> list[tuple[time, time]]:
+        """The opening spans of one local day (none on a closed day)."""
+        return [] if self.is_closed_day(day) else self.opening.get(day.weekday(), [])
 
     def units(self, start: float, end: float) -> list[float]:
         """The step-sized units an appointment occupies (what a booking locks)."""
@@ -95,9 +113,12 @@ class ClinicSchedule:
         found: list[Slot] = []
         for offset in range(days):
             day = first_day + timedelta(days=offset)
+            opening = self.opening_on(day)
+            if not opening:
+                continue
             for name in names:
                 spans = _intersect(
-                    self.opening.get(day.weekday(), []),
+                    opening,
                     self.clinicians.get(name, {}).get(day.weekday(), []),
                 )
                 taken = busy.get(name, [])

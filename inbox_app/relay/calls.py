@@ -30,6 +30,7 @@ from .db import call_log, conversations, escalations, messages, notes, users
 from .escalations import EscalationAction, Escalations
 from .settings import RelaySettings
 from .store import Store, WindowClosed
+from .templates import Template, TemplateCache
 
 CALL_PERMISSION_ORDER = 21  # just after red flags: the answer is for us, not for the bots
 
@@ -66,6 +67,8 @@ def call_state(conn: Connection, call_id: int) -> dict[str, Any]:
         "note": row.note,
         "status": row.status,
         "created_at": row.created_at,
+        "direction": row.direction,
+        "duration": row.duration,
     }
 
 
@@ -88,19 +91,75 @@ def _latest_escalation(conn: Connection, conversation_id: int) -> int | None:
     return int(value) if value is not None else None
 
 
+# How far along a call's webhooks are; a later-arriving earlier event (Meta does not keep
+# order) never takes the row back. A decline outranks the hang-up that follows it.
+_CALL_STAGE = {
+    "status:RINGING": 0,
+    "status:ACCEPTED": 1,
+    "connect": 2,
+    "status:REJECTED": 4,
+}
+_ENDED = 3  # terminate:COMPLETED, terminate:FAILED …
+
+
+def _stage(status: str | None) -> int:
+    if status is None:
+        return -1
+    return _CALL_STAGE.get(status, _ENDED if status.startswith("terminate") else -1)
+
+
 def record_call_webhook(
-    store: Store, conn: Connection, conversation_id: int, event: str, status: str, at: float
+    store: Store,
+    conn: Connection,
+    conversation_id: int,
+    event: str,
+    status: str,
+    at: float,
+    *,
+    call_id: str | None = None,
+    direction: str | None = None,
+    duration: int | None = None,
 ) -> None:
-    """A stored call webhook (inbound.py) as a ``call`` event in the conversation's thread."""
-    log_call(
-        store,
-        conn,
-        at,
-        conversation_id=conversation_id,
-        escalation_id=_latest_escalation(conn, conversation_id),
-        kind="webhook",
-        status=f"{event}:{status}".strip(":")[:64],
+    """A stored call webhook (inbound.py) as the ``call`` event of its call: one call-log
+    row per WhatsApp call (``call_id``, the wacid), whose state the webhooks move on, so the
+    thread shows one bubble per call ("Missed WhatsApp call"), as WhatsApp itself does.
+    ``status`` is ``event:STATUS``, e.g. ``connect``, ``terminate:COMPLETED``."""
+    state = f"{event}:{status}".strip(":")[:64]
+    talked = duration if duration is None or 0 <= duration < 2**31 else None
+    row = (
+        conn.execute(
+            select(call_log.c.id, call_log.c.status, call_log.c.direction, call_log.c.duration)
+            .where(call_log.c.call_id == call_id, call_log.c.conversation_id == conversation_id)
+            .limit(1)
+        ).one_or_none()
+        if call_id
+        else None
     )
+    if row is None:
+        log_call(
+            store,
+            conn,
+            at,
+            conversation_id=conversation_id,
+            escalation_id=_latest_escalation(conn, conversation_id),
+            kind="webhook",
+            status=state,
+            direction=(direction or None) and direction[:32],
+            duration=talked,
+            call_id=call_id[:256] if call_id else None,
+        )
+        return
+    values: dict[str, Any] = {}
+    if _stage(state) >= _stage(row.status):
+        values["status"] = state
+    if row.direction is None and direction:
+        values["direction"] = direction[:32]
+    if talked is not None and (row.duration or 0) < talked:
+        values["duration"] = talked
+    if not values:
+        return  # an earlier stage arriving late: the row already says more
+    conn.execute(update(call_log).where(call_log.c.id == row.id).values(**values))
+    store._append(conn, "call", int(row.id), call_state(conn, int(row.id)))
 
 
 class Calls:
@@ -136,6 +195,12 @@ class Calls:
             raise ApiProblem(422, "calling_off", "WhatsApp calling is not set up for this number.")
         if mode == "video" and not self.settings.video_visit_url:
             raise ApiProblem(422, "video_off", "No video-visit link is configured.")
+        # Read before the write transaction: outside the window the link needs a template.
+        video_template = (
+            TemplateCache(self.store.db).get(self.settings.video_visit_template, language)
+            if mode == "video"
+            else None
+        )
 
         def apply(conn: Connection, now: float) -> tuple[dict[str, Any], str, dict[str, Any]]:
             wa_id = conn.execute(
@@ -163,13 +228,8 @@ class Calls:
                     )
                     kind = "permission_requested"
                 elif mode == "video":
-                    self.store.enqueue_outgoing(
-                        conn,
-                        conversation_id=conversation_id,
-                        client_id=f"call:{client_id}"[:64],
-                        text=self.settings.video_visit_url,
-                        author_id=user.id,
-                        now=now,
+                    answer["via"] = self._send_video_link(
+                        conn, conversation_id, f"call:{client_id}"[:64], user, now, video_template
                     )
                     kind = "video"
                 else:
@@ -180,7 +240,10 @@ class Calls:
                 raise ApiProblem(
                     422,
                     "window_closed",
-                    "The 24-hour window is closed: call the patient by phone instead.",
+                    "The 24-hour window is closed and no approved video-visit template is "
+                    "available: call the patient by phone instead."
+                    if mode == "video"
+                    else "The 24-hour window is closed: call the patient by phone instead.",
                 ) from None
             answer["call"] = log_call(
                 self.store,
@@ -197,6 +260,44 @@ class Calls:
         return self.escalations._once(
             "call_request", user, conversation_id, client_id, apply, address=address
         )
+
+    def _send_video_link(
+        self,
+        conn: Connection,
+        conversation_id: int,
+        client_id: str,
+        user: StaffUser,
+        now: float,
+        template: Template | None,
+    ) -> str:
+        """Queue the video-visit link: as text in the 24-hour window, else in the approved
+        template; answers "text" or "template". Raises WindowClosed when neither may go."""
+        url = self.settings.video_visit_url
+        try:
+            self.store.enqueue_outgoing(
+                conn,
+                conversation_id=conversation_id,
+                client_id=client_id,
+                text=url,
+                author_id=user.id,
+                now=now,
+            )
+            return "text"
+        except WindowClosed:
+            if template is None or template.status != "APPROVED":
+                raise
+        self.store.enqueue_outgoing(
+            conn,
+            conversation_id=conversation_id,
+            client_id=client_id,
+            text=template.render([url]),
+            author_id=user.id,
+            now=now,
+            type="template",
+            details={"template": template.graph_payload(header=[], body=[url], buttons={})},
+            template=True,
+        )
+        return "template"
 
     def outcome(
         self,

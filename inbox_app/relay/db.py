@@ -554,6 +554,11 @@ call_log = Table(
     Column("note", Text),
     Column("status", String(64)),
     Column("created_at", Float, nullable=False),
+    # 0006_call_details: a WhatsApp call's webhooks update one row (its wacid): who
+    # started it (USER_INITIATED / BUSINESS_INITIATED) and the seconds talked.
+    Column("direction", String(32)),
+    Column("duration", Integer),
+    Column("call_id", String(256), index=True),
 )
 
 # -- 0004_satisfaction: the question after a resolved conversation (satisfaction.py) -----

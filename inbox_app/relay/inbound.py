@@ -552,7 +552,16 @@ def _store_call(store: Store, conn: Connection, call: CallEvent) -> bool:
         from .calls import record_call_webhook
 
         record_call_webhook(
-            store, conn, conversation_id, call.event, call.status or "", call.timestamp
+            store,
+            conn,
+            conversation_id,
+            call.event,
+            call.status or "",
+            call.timestamp,
+            call_id=call.call_id,
+            # Only business-initiated calls have status webhooks (RINGING, ACCEPTED …).
+            direction=call.direction or ("BUSINESS_INITIATED" if call.event == "status" else None),
+            duration=call.duration,
         )
     return fresh
 

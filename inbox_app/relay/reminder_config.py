@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from inbox_app.domain.closed_days import ScheduleError
 from inbox_app.domain.keywords import fold
 from inbox_app.domain.scheduling import ClinicSchedule
 
@@ -112,6 +113,8 @@ def parse(data: dict[str, Any], *, base: Path | None = None) -> ReminderConfig:
             path = base / path
         try:
             schedule = ClinicSchedule.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except ScheduleError as exc:  # names the bad holiday region or closure date
+            raise ConfigError(f"schedule {path}: {exc}") from None
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"schedule: cannot read {path} ({type(exc).__name__}).") from None
     tz = str(data.get("timezone") or (schedule.timezone if schedule else "Europe/Berlin"))

@@ -2,9 +2,12 @@
 
 Classes (settings.py, all optional; unset keeps that class):
 - media after ``media_retention_days``: the file is deleted, the attachment row stays as
-  ``purged`` (the message itself remains until the message class expires);
+  ``purged`` (the message itself remains until the message class expires; its new state
+  goes to the feed);
 - messages after ``message_retention_years``: messages, their attachments, results, notes
-  and feed events; a conversation left without messages goes with them;
+  and feed events; a conversation left without messages goes with them. In the same
+  transaction the feed gets ``retention.purged`` events naming by id what went, so the
+  desktops delete it from their caches too (client/retention_sync.py);
 - audit after ``audit_retention_years`` (must not be shorter than messages): the oldest
   rows, with the chain's new starting hash kept as ``audit_anchor`` so verify still works.
 
@@ -19,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +40,11 @@ from .db import (
     metadata,
     notes,
     patients,
+    results,
     retention_marks,
 )
+from .pgnotify import notify_feed
+from .store import Store
 
 log = logging.getLogger("inbox.relay.retention")
 
@@ -49,6 +55,8 @@ CHUNK = 500  # ids per IN (...) (SQLite's variable limit)
 # only) and the holds themselves.
 KEEP_REFERENCES = {"audit", "legal_holds"}
 AUDIT_ANCHOR = "audit_anchor"
+# Ids only, never content: what a purge removed, for the desktop caches (docs/protocol.md).
+PURGED_EVENT = "retention.purged"
 
 
 class RetentionError(ValueError):
@@ -86,6 +94,14 @@ class PurgeReport:
     events: int = 0
     audit_rows: int = 0
     held_conversations: int = 0
+
+
+@dataclass(slots=True)
+class Purged:
+    """What the message purge removed from one conversation (ids for the feed)."""
+
+    message_ids: list[int] = field(default_factory=list)
+    note_ids: list[int] = field(default_factory=list)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
@@ -270,7 +286,7 @@ class Retention:
                 )
             if self.policy.message_years is not None:
                 self._purge_messages(
-                    conn, now - self.policy.message_years * YEAR, held, files, report
+                    conn, now - self.policy.message_years * YEAR, now, held, files, report
                 )
             if self.policy.audit_years is not None:
                 report.audit_rows = self._purge_audit(conn, now - self.policy.audit_years * YEAR)
@@ -284,7 +300,7 @@ class Retention:
         self, conn: Connection, cutoff: float, held: set[int], files: list[str]
     ) -> int:
         rows = conn.execute(
-            select(media.c.id, media.c.path)
+            select(media.c.id, media.c.path, media.c.message_id)
             .select_from(media.join(messages, messages.c.id == media.c.message_id))
             .where(
                 messages.c.timestamp < cutoff,
@@ -304,36 +320,49 @@ class Retention:
                 )
             )
         files += [str(r.path) for r in rows if r.path]
+        # Desktops learn the attachment is gone the usual way: the message's new state.
+        store = Store(self.db)
+        for message_id in sorted({int(r.message_id) for r in rows}):
+            store._emit_message(conn, message_id)
         return len(rows)
 
     def _purge_messages(
-        self, conn: Connection, cutoff: float, held: set[int], files: list[str], report: PurgeReport
+        self,
+        conn: Connection,
+        cutoff: float,
+        now: float,
+        held: set[int],
+        files: list[str],
+        report: PurgeReport,
     ) -> None:
 
         def not_held(col: Any) -> Any:
             return col.not_in(held) if held else col.is_not(None)
 
-        old = [
-            int(i)
-            for i in conn.execute(
-                select(messages.c.id).where(
-                    messages.c.timestamp < cutoff, not_held(messages.c.conversation_id)
-                )
-            ).scalars()
-        ]
-        touched = sorted(
-            {
-                int(i)
-                for part in _chunks(old)
-                for i in conn.execute(
-                    select(messages.c.conversation_id).where(messages.c.id.in_(part)).distinct()
-                ).scalars()
-            }
-        )
+        old_rows = conn.execute(
+            select(messages.c.id, messages.c.conversation_id).where(
+                messages.c.timestamp < cutoff, not_held(messages.c.conversation_id)
+            )
+        ).all()
+        old = [int(r.id) for r in old_rows]
+        purged: dict[int, Purged] = {}
+        for r in old_rows:
+            purged.setdefault(int(r.conversation_id), Purged()).message_ids.append(int(r.id))
+        touched = sorted(purged)
         for part in _chunks(old):
             report.events += (
                 conn.execute(
                     delete(events).where(events.c.type == "message", events.c.entity_id.in_(part))
+                ).rowcount
+                or 0
+            )
+            # Result events quote the file name and the patient's identity check.
+            result_ids = select(results.c.id).where(results.c.message_id.in_(part))
+            report.events += (
+                conn.execute(
+                    delete(events).where(
+                        events.c.type == "result", events.c.entity_id.in_(result_ids)
+                    )
                 ).rowcount
                 or 0
             )
@@ -359,17 +388,19 @@ class Retention:
                 ).rowcount
                 or 0
             )
-        old_notes = [
-            int(i)
-            for i in conn.execute(
-                select(notes.c.id).where(
-                    notes.c.created_at < cutoff, not_held(notes.c.conversation_id)
-                )
-            ).scalars()
-        ]
+        note_rows = conn.execute(
+            select(notes.c.id, notes.c.conversation_id).where(
+                notes.c.created_at < cutoff, not_held(notes.c.conversation_id)
+            )
+        ).all()
+        old_notes = [int(r.id) for r in note_rows]
+        for r in note_rows:
+            purged.setdefault(int(r.conversation_id), Purged()).note_ids.append(int(r.id))
         for part in _chunks(old_notes):
             conn.execute(
-                delete(events).where(events.c.type == "note", events.c.entity_id.in_(part))
+                delete(events).where(
+                    events.c.type.in_(("note", "mention")), events.c.entity_id.in_(part)
+                )
             )
         report.notes = delete_cascade(conn, notes, old_notes, files)
         empty = [
@@ -396,6 +427,60 @@ class Retention:
             ).rowcount
             or 0
         )
+        self._announce(conn, cutoff, now, purged, empty)
+
+    def _announce(
+        self,
+        conn: Connection,
+        cutoff: float,
+        now: float,
+        purged: dict[int, Purged],
+        removed: list[int],
+    ) -> None:
+        """Feed events (ids only) so desktops delete what went: one per conversation that
+        stays (so only those who may see it learn of it), one for the removed ones."""
+        gone = set(removed)
+        rows = [
+            {
+                "type": PURGED_EVENT,
+                "entity_id": cid,
+                "data": json.dumps(
+                    {
+                        "conversation_id": cid,
+                        "before": cutoff,
+                        "message_ids": sorted(p.message_ids),
+                        "note_ids": sorted(p.note_ids),
+                    },
+                    separators=(",", ":"),
+                ),
+                "created_at": now,
+                "conversation_id": cid,
+                "audience_id": None,
+            }
+            for cid, p in sorted(purged.items())
+            if cid not in gone
+        ]
+        if removed:
+            # Their rows are gone, so no visibility rule can name them: like
+            # ``patient.erased``, ids only for every desktop (a cache without them skips it).
+            rows.append(
+                {
+                    "type": PURGED_EVENT,
+                    "entity_id": 0,
+                    "data": json.dumps(
+                        {"before": cutoff, "conversation_ids": sorted(removed)},
+                        separators=(",", ":"),
+                    ),
+                    "created_at": now,
+                    "conversation_id": None,
+                    "audience_id": None,
+                }
+            )
+        if not rows:
+            return
+        conn.execute(events.insert(), rows)
+        if not self.db.is_sqlite:
+            notify_feed(conn)
 
     def _purge_audit(self, conn: Connection, cutoff: float) -> int:
         last = conn.execute(

@@ -102,6 +102,8 @@ class CallResult(BaseModel):
     mode: str | None = None
     phone: str | None = None
     tel: str | None = None
+    # How a video-visit link went: "text" in the 24-hour window, else "template".
+    via: str | None = None
 
 
 def _escalations(request: Request) -> Escalations:

@@ -99,6 +99,8 @@ class RelaySettings:
     emergency_guidance_en: str = ""
     escalation_renotify_seconds: float = 600.0
     video_visit_url: str = ""
+    # The approved template that carries the link outside the 24-hour window (calls.py).
+    video_visit_template: str = "video_visit"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -139,6 +141,7 @@ class RelaySettings:
             emergency_guidance_en=env.get("INBOX_EMERGENCY_GUIDANCE_EN", "").strip(),
             escalation_renotify_seconds=_number(env, "INBOX_ESCALATION_RENOTIFY_SECONDS") or 600.0,
             video_visit_url=env.get("INBOX_VIDEO_VISIT_URL", "").strip(),
+            video_visit_template=env.get("INBOX_VIDEO_VISIT_TEMPLATE", "").strip() or "video_visit",
         )
 
     def server_key(self) -> ServerKey | None:

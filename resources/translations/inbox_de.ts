@@ -4,120 +4,383 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="120"/>
+        <location filename="../../ui/patient_panel.py" line="97"/>
         <source>booked</source>
         <translation>gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="121"/>
+        <location filename="../../ui/patient_panel.py" line="98"/>
         <source>confirmed</source>
         <translation>bestätigt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="122"/>
+        <location filename="../../ui/patient_panel.py" line="99"/>
         <source>cancelled</source>
         <translation>abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="123"/>
+        <location filename="../../ui/patient_panel.py" line="100"/>
         <source>attended</source>
         <translation>wahrgenommen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="124"/>
+        <location filename="../../ui/patient_panel.py" line="101"/>
         <source>no-show</source>
         <translation>nicht erschienen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="130"/>
+        <location filename="../../ui/patient_panel.py" line="107"/>
         <source>Care conversation</source>
         <translation>Behandlungskontakt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="131"/>
+        <location filename="../../ui/patient_panel.py" line="108"/>
         <source>Reminders</source>
         <translation>Erinnerungen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="132"/>
+        <location filename="../../ui/patient_panel.py" line="109"/>
         <source>Results</source>
         <translation>Befunde</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="138"/>
+        <location filename="../../ui/patient_panel.py" line="115"/>
         <source>signed form</source>
         <translation>schriftlich</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="139"/>
+        <location filename="../../ui/patient_panel.py" line="116"/>
         <source>recorded by staff</source>
         <translation>vom Team erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="140"/>
+        <location filename="../../ui/patient_panel.py" line="117"/>
         <source>patient&apos;s message</source>
         <translation>per Nachricht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="141"/>
+        <location filename="../../ui/patient_panel.py" line="118"/>
         <source>WhatsApp setting</source>
         <translation>WhatsApp-Einstellung</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="142"/>
+        <location filename="../../ui/patient_panel.py" line="119"/>
         <source>practice system</source>
         <translation>Praxissystem</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="223"/>
+        <location filename="../../ui/patient_panel.py" line="200"/>
         <source>Free times could not be loaded</source>
         <translation>Freie Termine konnten nicht geladen werden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="237"/>
+        <location filename="../../ui/patient_panel.py" line="214"/>
         <source>The appointment was not booked</source>
         <translation>Der Termin wurde nicht gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="251"/>
+        <location filename="../../ui/patient_panel.py" line="228"/>
         <source>The appointment was not moved</source>
         <translation>Der Termin wurde nicht verlegt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="264"/>
+        <location filename="../../ui/patient_panel.py" line="241"/>
         <source>The appointment was not cancelled</source>
         <translation>Der Termin wurde nicht abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="273"/>
+        <location filename="../../ui/patient_panel.py" line="250"/>
         <source>Consent was not recorded</source>
         <translation>Die Einwilligung wurde nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="285"/>
+        <location filename="../../ui/patient_panel.py" line="262"/>
         <source>Search failed</source>
         <translation>Suche fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="292"/>
+        <location filename="../../ui/patient_panel.py" line="269"/>
         <source>The patient was not linked</source>
         <translation>Der Patient wurde nicht verknüpft</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="300"/>
+        <location filename="../../ui/patient_panel.py" line="277"/>
         <source>The patient was not created</source>
         <translation>Der Patient wurde nicht angelegt</translation>
     </message>
 </context>
 <context>
+    <name>AuditActions</name>
+    <message>
+        <location filename="../../ui/audit_view.py" line="81"/>
+        <source>Signed in</source>
+        <translation>Angemeldet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="82"/>
+        <source>Sign-in failed</source>
+        <translation>Anmeldung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="83"/>
+        <source>Signed out</source>
+        <translation>Abgemeldet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="84"/>
+        <source>User created</source>
+        <translation>Benutzer angelegt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="85"/>
+        <source>User disabled</source>
+        <translation>Benutzer deaktiviert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="86"/>
+        <source>Role changed</source>
+        <translation>Rolle geändert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="87"/>
+        <source>Team created</source>
+        <translation>Team angelegt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="88"/>
+        <source>Team membership changed</source>
+        <translation>Teammitgliedschaft geändert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="89"/>
+        <source>Access denied</source>
+        <translation>Zugriff verweigert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="90"/>
+        <source>Device wipe ordered</source>
+        <translation>Gerätelöschung angeordnet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="91"/>
+        <source>Device wipe lifted</source>
+        <translation>Gerätelöschung aufgehoben</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="92"/>
+        <source>Two-factor setup started</source>
+        <translation>Einrichtung der Zwei-Faktor-Anmeldung begonnen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="95"/>
+        <source>Two-factor sign-in turned on</source>
+        <translation>Zwei-Faktor-Anmeldung eingeschaltet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="96"/>
+        <source>Two-factor sign-in turned off</source>
+        <translation>Zwei-Faktor-Anmeldung ausgeschaltet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="100"/>
+        <source>Conversation opened</source>
+        <translation>Unterhaltung geöffnet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="101"/>
+        <source>Search</source>
+        <translation>Suche</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="102"/>
+        <source>Export</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="103"/>
+        <source>Message sent</source>
+        <translation>Nachricht gesendet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="104"/>
+        <source>Conversation claimed</source>
+        <translation>Unterhaltung übernommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="105"/>
+        <source>Conversation released</source>
+        <translation>Unterhaltung freigegeben</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="106"/>
+        <source>Conversation taken over</source>
+        <translation>Unterhaltung abgenommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="107"/>
+        <source>Conversation assigned</source>
+        <translation>Unterhaltung zugewiesen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="108"/>
+        <source>Status changed</source>
+        <translation>Status geändert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="109"/>
+        <source>Labels changed</source>
+        <translation>Labels geändert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="110"/>
+        <source>Internal note added</source>
+        <translation>Interne Notiz hinzugefügt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="111"/>
+        <source>Consent recorded</source>
+        <translation>Einwilligung erfasst</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="113"/>
+        <source>Appointment booked</source>
+        <translation>Termin gebucht</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="114"/>
+        <source>Appointment moved</source>
+        <translation>Termin verschoben</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="115"/>
+        <source>Appointment cancelled</source>
+        <translation>Termin abgesagt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="118"/>
+        <source>Patient created</source>
+        <translation>Patient angelegt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="119"/>
+        <source>Patient linked to number</source>
+        <translation>Patient mit Nummer verknüpft</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="121"/>
+        <source>Result sent</source>
+        <translation>Befund gesendet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="122"/>
+        <source>Result sent despite identity warning</source>
+        <translation>Befund trotz Identitätswarnung gesendet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="125"/>
+        <source>Result viewed</source>
+        <translation>Befund angesehen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="126"/>
+        <source>Result downloaded</source>
+        <translation>Befund heruntergeladen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="127"/>
+        <source>Result page: wrong answer</source>
+        <translation>Befundseite: falsche Eingabe</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="130"/>
+        <source>Result page locked</source>
+        <translation>Befundseite gesperrt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="132"/>
+        <source>Old data deleted (retention)</source>
+        <translation>Alte Daten gelöscht (Aufbewahrungsfrist)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="135"/>
+        <source>Legal hold placed</source>
+        <translation>Löschsperre gesetzt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="136"/>
+        <source>Legal hold released</source>
+        <translation>Löschsperre aufgehoben</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="137"/>
+        <source>Patient data exported</source>
+        <translation>Patientendaten exportiert (Art. 15)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="138"/>
+        <source>Patient data erased</source>
+        <translation>Patientendaten gelöscht (Art. 17)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="140"/>
+        <source>Escalation created</source>
+        <translation>Eskalation erstellt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="141"/>
+        <source>Escalation acknowledged</source>
+        <translation>Eskalation angenommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="144"/>
+        <source>Escalation reassigned</source>
+        <translation>Eskalation neu zugewiesen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="147"/>
+        <source>Escalation resolved</source>
+        <translation>Eskalation erledigt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="148"/>
+        <source>Possible emergency detected</source>
+        <translation>Möglicher Notfall erkannt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="151"/>
+        <source>Call requested</source>
+        <translation>Anruf angefordert</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="152"/>
+        <source>Call outcome recorded</source>
+        <translation>Anrufergebnis erfasst</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="154"/>
+        <source>Bot handed over to staff</source>
+        <translation>Bot an das Team übergeben</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="155"/>
+        <source>Appointment booked by chat bot</source>
+        <translation>Termin vom Chat-Bot gebucht</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="156"/>
+        <source>Bot stopped</source>
+        <translation>Bot angehalten</translation>
+    </message>
+</context>
+<context>
     <name>AuditController</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="161"/>
+        <location filename="../../ui/audit_view.py" line="276"/>
         <source>The relay could not be asked. Please try again.</source>
         <translation>Das Relay war nicht erreichbar. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="223"/>
+        <location filename="../../ui/audit_view.py" line="338"/>
         <source>The file could not be written: %1</source>
         <translation>Die Datei konnte nicht geschrieben werden: %1</translation>
     </message>
@@ -125,37 +388,37 @@
 <context>
     <name>AuditTableModel</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="93"/>
+        <location filename="../../ui/audit_view.py" line="188"/>
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="94"/>
+        <location filename="../../ui/audit_view.py" line="189"/>
         <source>User</source>
         <translation>Benutzer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="95"/>
+        <location filename="../../ui/audit_view.py" line="190"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="96"/>
+        <location filename="../../ui/audit_view.py" line="191"/>
         <source>Conversation</source>
         <translation>Gespräch</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="97"/>
+        <location filename="../../ui/audit_view.py" line="192"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="98"/>
+        <location filename="../../ui/audit_view.py" line="193"/>
         <source>Address</source>
         <translation>Adresse</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="114"/>
+        <location filename="../../ui/audit_view.py" line="218"/>
         <source>(relay)</source>
         <translation>(Relay)</translation>
     </message>
@@ -163,142 +426,143 @@
 <context>
     <name>AuditWindow</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="354"/>
+        <location filename="../../ui/audit_view.py" line="468"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="360"/>
+        <location filename="../../ui/audit_view.py" line="474"/>
         <source>Audit trail — Praxis Inbox</source>
         <translation>Audit-Protokoll — Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="361"/>
+        <location filename="../../ui/audit_view.py" line="475"/>
         <source>Audit trail</source>
         <translation>Audit-Protokoll</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="362"/>
+        <location filename="../../ui/audit_view.py" line="476"/>
         <source>← Inbox</source>
         <translation>← Posteingang</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="363"/>
+        <location filename="../../ui/audit_view.py" line="477"/>
         <source>Sign in as an administrator to see the audit trail.</source>
         <translation>Melden Sie sich mit einem Administrationskonto an, um das Audit-Protokoll zu sehen.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="364"/>
+        <location filename="../../ui/audit_view.py" line="478"/>
         <source>Username</source>
         <translation>Benutzername</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="365"/>
+        <location filename="../../ui/audit_view.py" line="479"/>
         <source>Password</source>
         <translation>Passwort</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="366"/>
+        <location filename="../../ui/audit_view.py" line="480"/>
         <source>Code</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="367"/>
+        <location filename="../../ui/audit_view.py" line="481"/>
         <source>Sign in</source>
         <translation>Anmelden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="368"/>
+        <location filename="../../ui/audit_view.py" line="482"/>
         <source>User</source>
         <translation>Benutzer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="369"/>
+        <location filename="../../ui/audit_view.py" line="483"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="370"/>
+        <location filename="../../ui/audit_view.py" line="484"/>
+        <location filename="../../ui/audit_view.py" line="492"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="371"/>
+        <location filename="../../ui/audit_view.py" line="485"/>
         <source>username</source>
         <translation>Benutzername</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="372"/>
+        <location filename="../../ui/audit_view.py" line="486"/>
         <source>name, number or record number</source>
         <translation>Name, Telefon- oder Patientennummer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="373"/>
+        <location filename="../../ui/audit_view.py" line="487"/>
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="374"/>
+        <location filename="../../ui/audit_view.py" line="488"/>
         <source>To</source>
         <translation>Bis</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="375"/>
+        <location filename="../../ui/audit_view.py" line="489"/>
         <source>Apply filters</source>
         <translation>Filter anwenden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="376"/>
+        <location filename="../../ui/audit_view.py" line="490"/>
         <source>Load more</source>
         <translation>Mehr laden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="377"/>
+        <location filename="../../ui/audit_view.py" line="491"/>
         <source>Export CSV…</source>
         <translation>CSV exportieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="379"/>
+        <location filename="../../ui/audit_view.py" line="518"/>
         <source>All actions</source>
         <translation>Alle Aktionen</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="387"/>
+        <location filename="../../ui/audit_view.py" line="531"/>
         <source>Not signed in</source>
         <translation>Nicht angemeldet</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="401"/>
+        <location filename="../../ui/audit_view.py" line="545"/>
         <source>Signed in as %1.</source>
         <translation>Angemeldet als %1.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="431"/>
+        <location filename="../../ui/audit_view.py" line="570"/>
         <source>%1 entries shown</source>
         <translation>%1 Einträge angezeigt</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="432"/>
+        <location filename="../../ui/audit_view.py" line="571"/>
         <source>more available</source>
         <translation>weitere vorhanden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="439"/>
+        <location filename="../../ui/audit_view.py" line="578"/>
         <source>✔ Hash chain verified: the audit trail is intact.</source>
         <translation>✔ Hash-Kette geprüft: Das Audit-Protokoll ist unverändert.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="445"/>
+        <location filename="../../ui/audit_view.py" line="584"/>
         <source>✘ Hash chain broken: %1 problem(s); rows were altered or deleted.</source>
         <translation>✘ Hash-Kette unterbrochen: %1 Problem(e); Einträge wurden geändert oder gelöscht.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="457"/>
+        <location filename="../../ui/audit_view.py" line="596"/>
         <source>Export audit trail</source>
         <translation>Audit-Protokoll exportieren</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="459"/>
+        <location filename="../../ui/audit_view.py" line="598"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV-Dateien (*.csv)</translation>
     </message>
@@ -376,6 +640,49 @@
         <location filename="../../ui/booking_dialog.py" line="196"/>
         <source>Someone booked that time first. Please choose another one.</source>
         <translation>Diese Zeit wurde gerade anderweitig vergeben. Bitte eine andere wählen.</translation>
+    </message>
+</context>
+<context>
+    <name>CallEvents</name>
+    <message>
+        <location filename="../../ui/call_events.py" line="30"/>
+        <source>Incoming WhatsApp call from the patient</source>
+        <translation>Eingehender WhatsApp-Anruf des Patienten</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="32"/>
+        <source>The patient answered the WhatsApp call</source>
+        <translation>Der Patient hat den WhatsApp-Anruf angenommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="36"/>
+        <source>WhatsApp call from the patient · %1</source>
+        <translation>WhatsApp-Anruf des Patienten · %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="38"/>
+        <source>WhatsApp call to the patient · %1</source>
+        <translation>WhatsApp-Anruf an den Patienten · %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="42"/>
+        <source>Missed WhatsApp call from the patient</source>
+        <translation>Verpasster WhatsApp-Anruf des Patienten</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="44"/>
+        <source>WhatsApp call not answered</source>
+        <translation>WhatsApp-Anruf nicht angenommen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="47"/>
+        <source>The patient declined the WhatsApp call</source>
+        <translation>Der Patient hat den WhatsApp-Anruf abgelehnt</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="50"/>
+        <source>WhatsApp call event: %1</source>
+        <translation>WhatsApp-Anrufereignis: %1</translation>
     </message>
 </context>
 <context>
@@ -528,32 +835,32 @@
 <context>
     <name>ConversationDelegate</name>
     <message>
-        <location filename="../../ui/delegates.py" line="226"/>
+        <location filename="../../ui/delegates.py" line="227"/>
         <source>%1 is typing…</source>
         <translation>%1 schreibt…</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="229"/>
+        <location filename="../../ui/delegates.py" line="230"/>
         <source>Escalated</source>
         <translation>Eskaliert</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="235"/>
+        <location filename="../../ui/delegates.py" line="236"/>
         <source>Yours</source>
         <translation>Ihres</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="237"/>
+        <location filename="../../ui/delegates.py" line="238"/>
         <source>a colleague</source>
         <translation>eine Kollegin/ein Kollege</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="238"/>
+        <location filename="../../ui/delegates.py" line="239"/>
         <source>Claimed by %1</source>
         <translation>Übernommen von %1</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="240"/>
+        <location filename="../../ui/delegates.py" line="241"/>
         <source>Unassigned</source>
         <translation>Nicht zugewiesen</translation>
     </message>
@@ -653,62 +960,62 @@
 <context>
     <name>EscalateDialog</name>
     <message>
-        <location filename="../../ui/escalations.py" line="572"/>
+        <location filename="../../ui/escalations.py" line="573"/>
         <source>Escalate conversation</source>
         <translation>Gespräch eskalieren</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="576"/>
+        <location filename="../../ui/escalations.py" line="577"/>
         <source>Why does a clinician need to look at this?</source>
         <translation>Warum muss sich eine Ärztin oder ein Arzt das ansehen?</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="578"/>
+        <location filename="../../ui/escalations.py" line="579"/>
         <source>Reason</source>
         <translation>Grund</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="583"/>
+        <location filename="../../ui/escalations.py" line="584"/>
         <source>Priority</source>
         <translation>Priorität</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="587"/>
+        <location filename="../../ui/escalations.py" line="588"/>
         <source>Due</source>
         <translation>Fällig</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="590"/>
+        <location filename="../../ui/escalations.py" line="591"/>
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="593"/>
+        <location filename="../../ui/escalations.py" line="594"/>
         <source>Not specified</source>
         <translation>Nicht angegeben</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="594"/>
+        <location filename="../../ui/escalations.py" line="595"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="604"/>
+        <location filename="../../ui/escalations.py" line="605"/>
         <source>Escalate</source>
         <translation>Eskalieren</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="642"/>
+        <location filename="../../ui/escalations.py" line="643"/>
         <source>Give a reason.</source>
         <translation>Bitte einen Grund angeben.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="644"/>
+        <location filename="../../ui/escalations.py" line="645"/>
         <source>The reason is too long.</source>
         <translation>Der Grund ist zu lang.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="646"/>
+        <location filename="../../ui/escalations.py" line="647"/>
         <source>Choose a due time in the future.</source>
         <translation>Bitte eine Fälligkeit in der Zukunft wählen.</translation>
     </message>
@@ -716,17 +1023,17 @@
 <context>
     <name>EscalationsController</name>
     <message>
-        <location filename="../../ui/escalations.py" line="407"/>
+        <location filename="../../ui/escalations.py" line="408"/>
         <source>That did not work. Please try again.</source>
         <translation>Das hat nicht geklappt. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="449"/>
+        <location filename="../../ui/escalations.py" line="450"/>
         <source>Escalated.</source>
         <translation>Eskaliert.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="478"/>
+        <location filename="../../ui/escalations.py" line="479"/>
         <source>Call outcome saved; it shows in the conversation.</source>
         <translation>Anrufergebnis gespeichert; es erscheint im Gespräch.</translation>
     </message>
@@ -740,7 +1047,7 @@
     </message>
     <message>
         <location filename="../../ui/escalations.py" line="847"/>
-        <location filename="../../ui/escalations.py" line="1137"/>
+        <location filename="../../ui/escalations.py" line="1144"/>
         <source>Escalation queue</source>
         <translation>Eskalationen</translation>
     </message>
@@ -855,42 +1162,47 @@
         <translation>Eine Anrufanfrage wurde per WhatsApp gesendet; die Antwort des Patienten erscheint in der Anrufliste und im Gespräch. Rufen Sie über die Telefonanlage an, sobald es erlaubt ist.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1024"/>
+        <location filename="../../ui/escalations.py" line="1026"/>
+        <source>The 24-hour window is closed, so the video-visit link went out in the approved template.</source>
+        <translation>Das 24-Stunden-Fenster ist geschlossen, daher wurde der Link zur Videosprechstunde mit der freigegebenen Vorlage gesendet.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1030"/>
         <source>The video-visit link was sent to the patient.</source>
         <translation>Der Link zur Videosprechstunde wurde an den Patienten gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1032"/>
+        <location filename="../../ui/escalations.py" line="1039"/>
         <source>Dialling %1 … log the outcome when the call ends.</source>
         <translation>%1 wird angerufen … Ergebnis nach dem Anruf erfassen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1036"/>
+        <location filename="../../ui/escalations.py" line="1043"/>
         <source>No phone program is set up; dial %1 by hand.</source>
         <translation>Kein Telefonprogramm eingerichtet; bitte %1 von Hand wählen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1115"/>
+        <location filename="../../ui/escalations.py" line="1122"/>
         <source>An escalation is overdue and not yet acknowledged</source>
         <translation>Eine Eskalation ist überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1119"/>
+        <location filename="../../ui/escalations.py" line="1126"/>
         <source>%1 escalations are overdue and not yet acknowledged</source>
         <translation>%1 Eskalationen sind überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1123"/>
+        <location filename="../../ui/escalations.py" line="1130"/>
         <source>Praxis Inbox</source>
         <translation>Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1169"/>
+        <location filename="../../ui/escalations.py" line="1176"/>
         <source>Escalate…</source>
         <translation>Eskalieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1174"/>
+        <location filename="../../ui/escalations.py" line="1181"/>
         <source>Hand this conversation to a clinician (Ctrl+Shift+E)</source>
         <translation>Gespräch an den ärztlichen Dienst übergeben (Strg+Umschalt+E)</translation>
     </message>
@@ -898,53 +1210,53 @@
 <context>
     <name>InboxController</name>
     <message>
-        <location filename="../../ui/controller.py" line="137"/>
+        <location filename="../../ui/controller.py" line="138"/>
         <source>The message could not be queued. Please try again.</source>
         <translation>Die Nachricht konnte nicht in die Warteschlange gestellt werden. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="158"/>
+        <location filename="../../ui/controller.py" line="159"/>
         <source>That did not work. Please try again.</source>
         <translation>Das hat nicht geklappt. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="191"/>
+        <location filename="../../ui/controller.py" line="192"/>
         <source>Unlocking needs a newer engine; restart the app to sign in again.</source>
         <translation>Zum Entsperren fehlt noch die Unterstützung; bitte die App neu starten und erneut anmelden.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="198"/>
-        <location filename="../../ui/controller.py" line="201"/>
+        <location filename="../../ui/controller.py" line="199"/>
+        <location filename="../../ui/controller.py" line="202"/>
         <source>That password did not unlock the inbox.</source>
         <translation>Mit diesem Passwort ließ sich der Posteingang nicht entsperren.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="214"/>
+        <location filename="../../ui/controller.py" line="215"/>
         <source>Retrying is not available in this version.</source>
         <translation>Erneutes Senden ist in dieser Version nicht verfügbar.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="220"/>
+        <location filename="../../ui/controller.py" line="221"/>
         <source>The message could not be queued again. Please try later.</source>
         <translation>Die Nachricht konnte nicht erneut eingereiht werden. Bitte später versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="327"/>
+        <location filename="../../ui/controller.py" line="337"/>
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="328"/>
+        <location filename="../../ui/controller.py" line="338"/>
         <source>Connecting…</source>
         <translation>Verbinde…</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="331"/>
+        <location filename="../../ui/controller.py" line="341"/>
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="333"/>
+        <location filename="../../ui/controller.py" line="343"/>
         <source>Locked: sync paused</source>
         <translation>Gesperrt: Abgleich pausiert</translation>
     </message>
@@ -1504,149 +1816,149 @@
 <context>
     <name>MessageDelegate</name>
     <message>
-        <location filename="../../ui/delegates.py" line="455"/>
+        <location filename="../../ui/delegates.py" line="458"/>
         <source>[%1 message]</source>
         <translation>[%1-Nachricht]</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="460"/>
+        <location filename="../../ui/delegates.py" line="463"/>
         <source>Photo</source>
         <translation>Foto</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="461"/>
+        <location filename="../../ui/delegates.py" line="464"/>
         <source>Sticker</source>
         <translation>Sticker</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="462"/>
+        <location filename="../../ui/delegates.py" line="465"/>
         <source>Video</source>
         <translation>Video</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="463"/>
-        <location filename="../../ui/delegates.py" line="464"/>
+        <location filename="../../ui/delegates.py" line="466"/>
+        <location filename="../../ui/delegates.py" line="467"/>
         <source>Voice message</source>
         <translation>Sprachnachricht</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="467"/>
+        <location filename="../../ui/delegates.py" line="470"/>
         <source>Document</source>
         <translation>Dokument</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="499"/>
+        <location filename="../../ui/delegates.py" line="502"/>
         <source>reason unknown</source>
         <translation>Grund unbekannt</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="500"/>
+        <location filename="../../ui/delegates.py" line="503"/>
         <source>Not delivered: %1</source>
         <translation>Nicht zugestellt: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="503"/>
+        <location filename="../../ui/delegates.py" line="506"/>
         <source>Retry</source>
         <translation>Erneut senden</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="515"/>
+        <location filename="../../ui/delegates.py" line="518"/>
         <source>Result queued</source>
         <translation>Befund in Warteschlange</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="516"/>
+        <location filename="../../ui/delegates.py" line="519"/>
         <source>Result sending</source>
         <translation>Befund wird gesendet</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="517"/>
+        <location filename="../../ui/delegates.py" line="520"/>
         <source>Result sent</source>
         <translation>Befund gesendet</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="518"/>
+        <location filename="../../ui/delegates.py" line="521"/>
         <source>Result delivered</source>
         <translation>Befund zugestellt</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="519"/>
+        <location filename="../../ui/delegates.py" line="522"/>
         <source>Result notice read</source>
         <translation>Befundhinweis gelesen</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="520"/>
+        <location filename="../../ui/delegates.py" line="523"/>
         <source>Result opened on the page</source>
         <translation>Befund auf der Seite geöffnet</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="521"/>
+        <location filename="../../ui/delegates.py" line="524"/>
         <source>Result downloaded</source>
         <translation>Befund heruntergeladen</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="522"/>
+        <location filename="../../ui/delegates.py" line="525"/>
         <source>Result not delivered</source>
         <translation>Befund nicht zugestellt</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="523"/>
+        <location filename="../../ui/delegates.py" line="526"/>
         <source>Result: check before resending</source>
         <translation>Befund: vor erneutem Senden prüfen</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="529"/>
+        <location filename="../../ui/delegates.py" line="532"/>
         <source>after %1 s</source>
         <translation>nach %1 s</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="531"/>
+        <location filename="../../ui/delegates.py" line="534"/>
         <source>after %1 min</source>
         <translation>nach %1 Min.</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="533"/>
+        <location filename="../../ui/delegates.py" line="536"/>
         <source>after %1 h</source>
         <translation>nach %1 Std.</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="542"/>
+        <location filename="../../ui/delegates.py" line="545"/>
         <source>Cancelled, not sent</source>
         <translation>Abgebrochen, nicht gesendet</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="545"/>
+        <location filename="../../ui/delegates.py" line="548"/>
         <source>today</source>
         <translation>heute</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="549"/>
+        <location filename="../../ui/delegates.py" line="552"/>
         <source>Scheduled for %1 %2</source>
         <translation>Geplant für %1 %2</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="553"/>
+        <location filename="../../ui/delegates.py" line="556"/>
         <source>Cancel</source>
         <translation>Abbrechen</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="584"/>
-        <location filename="../../ui/delegates.py" line="780"/>
+        <location filename="../../ui/delegates.py" line="587"/>
+        <location filename="../../ui/delegates.py" line="783"/>
         <source>Internal note</source>
         <translation>Interne Notiz</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="690"/>
+        <location filename="../../ui/delegates.py" line="693"/>
         <source>Today</source>
         <translation>Heute</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="692"/>
+        <location filename="../../ui/delegates.py" line="695"/>
         <source>Yesterday</source>
         <translation>Gestern</translation>
     </message>
     <message>
-        <location filename="../../ui/delegates.py" line="735"/>
+        <location filename="../../ui/delegates.py" line="738"/>
         <source>Earlier message (not loaded)</source>
         <translation>Frühere Nachricht (nicht geladen)</translation>
     </message>
@@ -1654,128 +1966,178 @@
 <context>
     <name>PatientPanel</name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="464"/>
-        <location filename="../../ui/patient_panel.py" line="465"/>
+        <location filename="../../ui/patient_panel.py" line="441"/>
+        <location filename="../../ui/patient_panel.py" line="442"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="467"/>
+        <location filename="../../ui/patient_panel.py" line="444"/>
         <source>NAME</source>
         <translation>NAME</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="468"/>
+        <location filename="../../ui/patient_panel.py" line="445"/>
         <source>DATE OF BIRTH</source>
         <translation>GEBURTSDATUM</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="469"/>
+        <location filename="../../ui/patient_panel.py" line="446"/>
         <source>RECORD NUMBER</source>
         <translation>PATIENTENNUMMER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="470"/>
+        <location filename="../../ui/patient_panel.py" line="447"/>
         <source>PHONE</source>
         <translation>TELEFON</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="471"/>
+        <location filename="../../ui/patient_panel.py" line="448"/>
         <source>24-HOUR WINDOW</source>
         <translation>24-STUNDEN-FENSTER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="472"/>
+        <location filename="../../ui/patient_panel.py" line="449"/>
         <source>STATUS</source>
         <translation>STATUS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="473"/>
+        <location filename="../../ui/patient_panel.py" line="450"/>
         <source>LABELS</source>
         <translation>LABELS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="474"/>
+        <location filename="../../ui/patient_panel.py" line="451"/>
         <source>RECENT NOTES</source>
         <translation>LETZTE NOTIZEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="475"/>
+        <location filename="../../ui/patient_panel.py" line="452"/>
         <source>APPOINTMENTS</source>
         <translation>TERMINE</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="476"/>
+        <location filename="../../ui/patient_panel.py" line="453"/>
         <source>CONSENT</source>
         <translation>EINWILLIGUNGEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="481"/>
+        <location filename="../../ui/patient_panel.py" line="458"/>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="459"/>
+        <source>Date of birth</source>
+        <translation>Geburtsdatum</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="460"/>
+        <source>Record number</source>
+        <translation>Patientennummer</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="461"/>
+        <source>Phone</source>
+        <translation>Telefon</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="462"/>
+        <source>24-hour window</source>
+        <translation>24-Stunden-Fenster</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="463"/>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="464"/>
+        <source>Labels</source>
+        <translation>Labels</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="465"/>
+        <source>Recent notes</source>
+        <translation>Letzte Notizen</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="466"/>
+        <source>Appointments</source>
+        <translation>Termine</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="467"/>
+        <source>Consent</source>
+        <translation>Einwilligung</translation>
+    </message>
+    <message>
+        <location filename="../../ui/patient_panel.py" line="472"/>
         <source>Patients sharing this number</source>
         <translation>Patienten mit dieser Nummer</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="482"/>
+        <location filename="../../ui/patient_panel.py" line="473"/>
         <source>Link patient…</source>
         <translation>Patient verknüpfen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="483"/>
+        <location filename="../../ui/patient_panel.py" line="474"/>
         <source>Link an existing patient to this number</source>
         <translation>Vorhandenen Patienten mit dieser Nummer verknüpfen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="484"/>
+        <location filename="../../ui/patient_panel.py" line="475"/>
         <source>Create patient…</source>
         <translation>Patient anlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="485"/>
+        <location filename="../../ui/patient_panel.py" line="476"/>
         <source>Create a patient for this number</source>
         <translation>Neuen Patienten für diese Nummer anlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="486"/>
+        <location filename="../../ui/patient_panel.py" line="477"/>
         <source>Upcoming appointments</source>
         <translation>Kommende Termine</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="487"/>
+        <location filename="../../ui/patient_panel.py" line="478"/>
         <source>Book…</source>
         <translation>Buchen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="488"/>
+        <location filename="../../ui/patient_panel.py" line="479"/>
         <source>Book an appointment</source>
         <translation>Termin buchen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="489"/>
+        <location filename="../../ui/patient_panel.py" line="480"/>
         <source>Move…</source>
         <translation>Verlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="490"/>
+        <location filename="../../ui/patient_panel.py" line="481"/>
         <source>Move the selected appointment</source>
         <translation>Gewählten Termin verlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="491"/>
+        <location filename="../../ui/patient_panel.py" line="482"/>
         <source>Cancel</source>
         <translation>Absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="492"/>
+        <location filename="../../ui/patient_panel.py" line="483"/>
         <source>Cancel the selected appointment</source>
         <translation>Gewählten Termin absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="495"/>
+        <location filename="../../ui/patient_panel.py" line="486"/>
         <source>Consent: %1</source>
         <translation>Einwilligung: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="532"/>
+        <location filename="../../ui/patient_panel.py" line="523"/>
         <source>open, %n h left</source>
         <translation>
             <numerusform>offen, noch %n Std.</numerusform>
@@ -1783,39 +2145,39 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="534"/>
+        <location filename="../../ui/patient_panel.py" line="525"/>
         <source>closed — templates only</source>
         <translation>geschlossen – nur Vorlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="538"/>
+        <location filename="../../ui/patient_panel.py" line="529"/>
         <source>unassigned</source>
         <translation>nicht zugewiesen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="540"/>
+        <location filename="../../ui/patient_panel.py" line="531"/>
         <source>you</source>
         <translation>Sie</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="542"/>
+        <location filename="../../ui/patient_panel.py" line="533"/>
         <source>a colleague</source>
         <translation>Kollegin/Kollege</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="544"/>
+        <location filename="../../ui/patient_panel.py" line="535"/>
         <source>escalated</source>
         <translation>eskaliert</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="546"/>
-        <location filename="../../ui/patient_panel.py" line="573"/>
-        <location filename="../../ui/patient_panel.py" line="669"/>
+        <location filename="../../ui/patient_panel.py" line="537"/>
+        <location filename="../../ui/patient_panel.py" line="564"/>
+        <location filename="../../ui/patient_panel.py" line="660"/>
         <source>none</source>
         <translation>keine</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="615"/>
+        <location filename="../../ui/patient_panel.py" line="606"/>
         <source>%n patient(s) share this number</source>
         <translation>
             <numerusform>%n Patient hat diese Nummer</numerusform>
@@ -1823,37 +2185,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="631"/>
+        <location filename="../../ui/patient_panel.py" line="622"/>
         <source>granted</source>
         <translation>erteilt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="631"/>
+        <location filename="../../ui/patient_panel.py" line="622"/>
         <source>withdrawn</source>
         <translation>widerrufen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="635"/>
+        <location filename="../../ui/patient_panel.py" line="626"/>
         <source>not recorded</source>
         <translation>nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="643"/>
+        <location filename="../../ui/patient_panel.py" line="634"/>
         <source>no consent recorded</source>
         <translation>keine Einwilligung erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="657"/>
+        <location filename="../../ui/patient_panel.py" line="648"/>
         <source>No patient is registered under this number.</source>
         <translation>Unter dieser Nummer ist kein Patient registriert.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="663"/>
+        <location filename="../../ui/patient_panel.py" line="654"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="667"/>
+        <location filename="../../ui/patient_panel.py" line="658"/>
         <source>%1 (%n years)</source>
         <translation>
             <numerusform>%1 (%n Jahr)</numerusform>
@@ -1861,7 +2223,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="684"/>
+        <location filename="../../ui/patient_panel.py" line="675"/>
         <source>%n upcoming</source>
         <translation>
             <numerusform>%n kommender Termin</numerusform>
@@ -1869,27 +2231,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="684"/>
+        <location filename="../../ui/patient_panel.py" line="675"/>
         <source>none upcoming</source>
         <translation>keine anstehenden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="725"/>
+        <location filename="../../ui/patient_panel.py" line="716"/>
         <source>Withdraw consent?</source>
         <translation>Einwilligung widerrufen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="727"/>
+        <location filename="../../ui/patient_panel.py" line="718"/>
         <source>Record that the patient withdrew consent for “%1”? Queued automated messages for it are cancelled.</source>
         <translation>Erfassen, dass der Patient die Einwilligung für „%1“ widerrufen hat? Geplante automatische Nachrichten dafür werden abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="739"/>
+        <location filename="../../ui/patient_panel.py" line="730"/>
         <source>Cancel this appointment?</source>
         <translation>Diesen Termin absagen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="740"/>
+        <location filename="../../ui/patient_panel.py" line="731"/>
         <source>Cancel the appointment on %1? The time becomes free for others.</source>
         <translation>Den Termin am %1 absagen? Die Zeit wird für andere frei.</translation>
     </message>
@@ -1936,12 +2298,12 @@
 <context>
     <name>ReassignDialog</name>
     <message>
-        <location filename="../../ui/escalations.py" line="658"/>
+        <location filename="../../ui/escalations.py" line="659"/>
         <source>Reassign escalation</source>
         <translation>Eskalation neu zuweisen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="660"/>
+        <location filename="../../ui/escalations.py" line="661"/>
         <source>Hand this escalation to:</source>
         <translation>Eskalation übergeben an:</translation>
     </message>
@@ -1949,7 +2311,7 @@
 <context>
     <name>ReportTableModel</name>
     <message numerus="yes">
-        <location filename="../../ui/reports.py" line="117"/>
+        <location filename="../../ui/reports.py" line="194"/>
         <source>%n case(s)</source>
         <translation>
             <numerusform>%n Fall</numerusform>
@@ -1960,7 +2322,7 @@
 <context>
     <name>ReportsPage</name>
     <message numerus="yes">
-        <location filename="../../ui/reports.py" line="332"/>
+        <location filename="../../ui/reports.py" line="419"/>
         <source>%n period(s)</source>
         <translation>
             <numerusform>%n Zeitraum</numerusform>
@@ -2298,12 +2660,12 @@
 <context>
     <name>TargetPicker</name>
     <message>
-        <location filename="../../ui/escalations.py" line="541"/>
+        <location filename="../../ui/escalations.py" line="542"/>
         <source>All clinicians</source>
         <translation>Gesamter ärztlicher Dienst</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="543"/>
+        <location filename="../../ui/escalations.py" line="544"/>
         <source>Team %1</source>
         <translation>Team %1</translation>
     </message>
@@ -2354,17 +2716,17 @@
 <context>
     <name>ThreadModel</name>
     <message>
-        <location filename="../../ui/models.py" line="368"/>
+        <location filename="../../ui/models.py" line="383"/>
         <source>Not delivered</source>
         <translation>Nicht zugestellt</translation>
     </message>
     <message>
-        <location filename="../../ui/models.py" line="371"/>
+        <location filename="../../ui/models.py" line="386"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/models.py" line="373"/>
+        <location filename="../../ui/models.py" line="388"/>
         <source>Practice</source>
         <translation>Praxis</translation>
     </message>
@@ -2403,7 +2765,7 @@
 <context>
     <name>audit</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="498"/>
+        <location filename="../../ui/audit_view.py" line="637"/>
         <source>Audit trail</source>
         <translation>Audit-Protokoll</translation>
     </message>
@@ -2411,7 +2773,7 @@
 <context>
     <name>delegates</name>
     <message>
-        <location filename="../../ui/delegates.py" line="82"/>
+        <location filename="../../ui/delegates.py" line="83"/>
         <source>%1 h</source>
         <translation>%1 Std.</translation>
     </message>
@@ -2419,116 +2781,111 @@
 <context>
     <name>escalations</name>
     <message>
-        <location filename="../../ui/escalations.py" line="87"/>
+        <location filename="../../ui/escalations.py" line="88"/>
         <source>Emergency</source>
         <translation>Notfall</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="88"/>
+        <location filename="../../ui/escalations.py" line="89"/>
         <source>Urgent</source>
         <translation>Dringend</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="89"/>
+        <location filename="../../ui/escalations.py" line="90"/>
         <source>Routine</source>
         <translation>Routine</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="95"/>
+        <location filename="../../ui/escalations.py" line="96"/>
         <source>Open</source>
         <translation>Offen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="96"/>
-        <location filename="../../ui/escalations.py" line="137"/>
+        <location filename="../../ui/escalations.py" line="97"/>
+        <location filename="../../ui/escalations.py" line="138"/>
         <source>Acknowledged</source>
         <translation>Übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="97"/>
-        <location filename="../../ui/escalations.py" line="135"/>
+        <location filename="../../ui/escalations.py" line="98"/>
+        <location filename="../../ui/escalations.py" line="136"/>
         <source>Resolved</source>
         <translation>Erledigt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="103"/>
+        <location filename="../../ui/escalations.py" line="104"/>
         <source>to %1</source>
         <translation>an %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="105"/>
+        <location filename="../../ui/escalations.py" line="106"/>
         <source>team %1</source>
         <translation>Team %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="106"/>
+        <location filename="../../ui/escalations.py" line="107"/>
         <source>all clinicians</source>
         <translation>ärztlicher Dienst</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="113"/>
+        <location filename="../../ui/escalations.py" line="114"/>
         <source>Red-flag words in the patient&apos;s message: %1</source>
         <translation>Warnwörter in der Nachricht des Patienten: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="125"/>
+        <location filename="../../ui/escalations.py" line="126"/>
         <source>%1 h %2 min</source>
         <translation>%1 Std. %2 Min.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="139"/>
+        <location filename="../../ui/escalations.py" line="140"/>
         <source>Overdue %1</source>
         <translation>Überfällig %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="142"/>
+        <location filename="../../ui/escalations.py" line="143"/>
         <source>Due in %1</source>
         <translation>Fällig in %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="297"/>
+        <location filename="../../ui/escalations.py" line="298"/>
         <source>Conversation %1</source>
         <translation>Gespräch %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="321"/>
+        <location filename="../../ui/escalations.py" line="322"/>
         <source>red flag</source>
         <translation>Warnsignal</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="678"/>
+        <location filename="../../ui/escalations.py" line="679"/>
         <source>WhatsApp</source>
         <translation>WhatsApp</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="680"/>
+        <location filename="../../ui/escalations.py" line="681"/>
         <source>Call permission requested</source>
         <translation>Anruferlaubnis angefragt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="683"/>
+        <location filename="../../ui/escalations.py" line="684"/>
         <source>Patient allowed calls</source>
         <translation>Patient erlaubt Anrufe</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="685"/>
+        <location filename="../../ui/escalations.py" line="686"/>
         <source>Patient declined calls</source>
         <translation>Patient lehnt Anrufe ab</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="688"/>
+        <location filename="../../ui/escalations.py" line="689"/>
         <source>Dialled by phone</source>
         <translation>Per Telefon gewählt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="690"/>
+        <location filename="../../ui/escalations.py" line="691"/>
         <source>Video-visit link sent</source>
         <translation>Link zur Videosprechstunde gesendet</translation>
-    </message>
-    <message>
-        <location filename="../../ui/escalations.py" line="692"/>
-        <source>Call event: %1</source>
-        <translation>Anrufereignis: %1</translation>
     </message>
     <message>
         <location filename="../../ui/escalations.py" line="697"/>
@@ -2549,184 +2906,194 @@
 <context>
     <name>reports</name>
     <message>
-        <location filename="../../ui/reports.py" line="54"/>
+        <location filename="../../ui/reports.py" line="59"/>
         <source>First response (median)</source>
         <translation>Erste Antwort (Median)</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="55"/>
+        <location filename="../../ui/reports.py" line="60"/>
         <source>Resolution time (median)</source>
         <translation>Zeit bis erledigt (Median)</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="56"/>
+        <location filename="../../ui/reports.py" line="61"/>
         <source>Reminders confirmed</source>
         <translation>Erinnerungen bestätigt</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="57"/>
+        <location filename="../../ui/reports.py" line="62"/>
         <source>No-shows with reminder</source>
         <translation>Nicht erschienen, mit Erinnerung</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="58"/>
+        <location filename="../../ui/reports.py" line="63"/>
         <source>No-shows without reminder</source>
         <translation>Nicht erschienen, ohne Erinnerung</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="61"/>
+        <location filename="../../ui/reports.py" line="66"/>
         <source>Bookings by chat</source>
         <translation>Buchungen per Chat</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="62"/>
+        <location filename="../../ui/reports.py" line="67"/>
         <source>Result sent → opened (median)</source>
         <translation>Befund gesendet → geöffnet (Median)</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="63"/>
+        <location filename="../../ui/reports.py" line="68"/>
         <source>Escalation acknowledged (median)</source>
         <translation>Eskalation übernommen (Median)</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="64"/>
+        <location filename="../../ui/reports.py" line="69"/>
         <source>Patient satisfaction</source>
         <translation>Patientenzufriedenheit</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="71"/>
+        <location filename="../../ui/reports.py" line="76"/>
         <source>Reception</source>
         <translation>Empfang</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="72"/>
+        <location filename="../../ui/reports.py" line="77"/>
         <source>Nurses</source>
         <translation>Pflege</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="73"/>
+        <location filename="../../ui/reports.py" line="78"/>
         <source>Clinicians</source>
         <translation>Ärztlicher Dienst</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="74"/>
+        <location filename="../../ui/reports.py" line="79"/>
         <source>Administrators</source>
         <translation>Administration</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="128"/>
+        <location filename="../../ui/reports.py" line="116"/>
+        <source>Week %1 · %2–%3</source>
+        <translation>KW %1 · %2–%3</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports.py" line="130"/>
+        <source>Week %1</source>
+        <translation>KW %1</translation>
+    </message>
+    <message>
+        <location filename="../../ui/reports.py" line="205"/>
         <source>Period</source>
         <translation>Zeitraum</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="143"/>
+        <location filename="../../ui/reports.py" line="220"/>
         <source>Chart</source>
         <translation>Diagramm</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="270"/>
+        <location filename="../../ui/reports.py" line="351"/>
         <source>← Inbox</source>
         <translation>← Posteingang</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="271"/>
-        <location filename="../../ui/reports.py" line="289"/>
+        <location filename="../../ui/reports.py" line="352"/>
+        <location filename="../../ui/reports.py" line="370"/>
         <source>Refresh</source>
         <translation>Aktualisieren</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="272"/>
+        <location filename="../../ui/reports.py" line="353"/>
         <source>Export CSV…</source>
         <translation>CSV exportieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="273"/>
+        <location filename="../../ui/reports.py" line="354"/>
         <source>Chart:</source>
         <translation>Diagramm:</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="275"/>
+        <location filename="../../ui/reports.py" line="356"/>
         <source>Last 7 days</source>
         <translation>Letzte 7 Tage</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="276"/>
+        <location filename="../../ui/reports.py" line="357"/>
         <source>Last 30 days</source>
         <translation>Letzte 30 Tage</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="277"/>
+        <location filename="../../ui/reports.py" line="358"/>
         <source>Last 12 weeks</source>
         <translation>Letzte 12 Wochen</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="282"/>
+        <location filename="../../ui/reports.py" line="363"/>
         <source>By day</source>
         <translation>Pro Tag</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="282"/>
+        <location filename="../../ui/reports.py" line="363"/>
         <source>By week</source>
         <translation>Pro Woche</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="285"/>
+        <location filename="../../ui/reports.py" line="366"/>
         <source>Time range</source>
         <translation>Zeitraum</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="286"/>
+        <location filename="../../ui/reports.py" line="367"/>
         <source>Grouping</source>
         <translation>Gruppierung</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="287"/>
+        <location filename="../../ui/reports.py" line="368"/>
         <source>Figure shown in the chart</source>
         <translation>Kennzahl im Diagramm</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="288"/>
+        <location filename="../../ui/reports.py" line="369"/>
         <source>Figures by period</source>
         <translation>Kennzahlen nach Zeitraum</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="290"/>
+        <location filename="../../ui/reports.py" line="371"/>
         <source>Export CSV</source>
         <translation>CSV exportieren</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="312"/>
+        <location filename="../../ui/reports.py" line="398"/>
         <source>Loading…</source>
         <translation>Wird geladen…</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="322"/>
+        <location filename="../../ui/reports.py" line="408"/>
         <source>Reports need a connection to the relay and the right role.</source>
         <translation>Berichte brauchen eine Verbindung zum Relay und die passende Rolle.</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="386"/>
+        <location filename="../../ui/reports.py" line="477"/>
         <source>By role</source>
         <translation>Nach Rolle</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="393"/>
+        <location filename="../../ui/reports.py" line="484"/>
         <source>Export report</source>
         <translation>Bericht exportieren</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="395"/>
+        <location filename="../../ui/reports.py" line="486"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV-Dateien (*.csv)</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="406"/>
+        <location filename="../../ui/reports.py" line="497"/>
         <source>Exported %1</source>
         <translation>Exportiert: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/reports.py" line="269"/>
-        <location filename="../../ui/reports.py" line="465"/>
+        <location filename="../../ui/reports.py" line="350"/>
+        <location filename="../../ui/reports.py" line="556"/>
         <source>Reports</source>
         <translation>Berichte</translation>
     </message>

@@ -1,14 +1,15 @@
 """Opening hours and the out-of-hours reply (automation order 50).
 
 While the practice is closed, the first message of a conversation gets one reply that
-names the emergency number and when the practice opens again; at most once per
+names the emergency number and when the practice opens again (public holidays and the
+clinic's closure days from the schedule count as closed); at most once per
 conversation per closed period (the send is keyed by the moment the period began). The
 message is not consumed: the intake bot still greets the patient afterwards.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -25,33 +26,54 @@ from .understand import guess_language
 
 ORDER = 50
 PURPOSE = "out_of_hours"
-_LOOK_DAYS = 14  # the longest closure the reply looks across (holidays are not modelled)
+# How far the reply looks for the reopening: a summer vacation next to public holidays.
+# Further away (or no hours at all) the reply says "during our opening hours" instead.
+_LOOK_DAYS = 42
+_DATED_FROM = 6 * 86400  # reopening further away than this: name the date, not just the day
+_MONTHS_EN = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 
 
-def open_spans(schedule: ClinicSchedule, moment: float, days: int) -> list[tuple[float, float]]:
-    """The opening spans from ``days`` before to ``days`` after ``moment``, as timestamps."""
-    zone = ZoneInfo(schedule.timezone)
-    today = datetime.fromtimestamp(moment, zone).date()
-    spans = []
-    for offset in range(-days, days + 1):
-        day = today + timedelta(days=offset)
-        for start, end in schedule.opening.get(day.weekday(), []):
-            spans.append(
-                (
-                    datetime.combine(day, start, zone).timestamp(),
-                    datetime.combine(day, end, zone).timestamp(),
-                )
-            )
-    return sorted(spans)
+def _day_spans(schedule: ClinicSchedule, day: date, zone: ZoneInfo) -> list[tuple[float, float]]:
+    """One local day's opening spans as timestamps (none on a holiday or closure day)."""
+    return sorted(
+        (
+            datetime.combine(day, start, zone).timestamp(),
+            datetime.combine(day, end, zone).timestamp(),
+        )
+        for start, end in schedule.opening_on(day)
+    )
 
 
 def closed_period(schedule: ClinicSchedule, moment: float) -> tuple[float, float | None] | None:
-    """(when it closed, when it opens again) if the practice is closed at ``moment``."""
-    spans = open_spans(schedule, moment, _LOOK_DAYS)
-    if any(start <= moment < end for start, end in spans):
+    """(when it closed, when it opens again) if the practice is closed at ``moment``;
+    public holidays and closure days count as closed. When it opens again is None beyond
+    the look-ahead; when it closed is 0 if that lies further back than the look-back."""
+    zone = ZoneInfo(schedule.timezone)
+    today = datetime.fromtimestamp(moment, zone).date()
+    if any(start <= moment < end for start, end in _day_spans(schedule, today, zone)):
         return None
-    closed_at = max((end for _, end in spans if end <= moment), default=0.0)
-    opens_at = min((start for start, _ in spans if start > moment), default=None)
+    # Day by day outwards, so a long closure costs no more than it spans.
+    opens_at = next(
+        (
+            start
+            for offset in range(_LOOK_DAYS + 1)
+            for start, _ in _day_spans(schedule, today + timedelta(days=offset), zone)
+            if start > moment
+        ),
+        None,
+    )
+    closed_at = next(
+        (
+            end
+            for offset in range(_LOOK_DAYS + 1)
+            for _, end in reversed(_day_spans(schedule, today - timedelta(days=offset), zone))
+            if end <= moment
+        ),
+        0.0,
+    )
     return closed_at, opens_at
 
 
@@ -82,7 +104,7 @@ class OutOfHours:
         ctx.send(
             msg.conversation_id,
             purpose=PURPOSE,
-            text=self.text(language, opens_at),
+            text=self.text(language, opens_at, now=ctx.now),
             key=f"ooh:{msg.conversation_id}:{int(closed_at)}",
         )
         return False
@@ -98,12 +120,18 @@ class OutOfHours:
         ).scalar()
         return guess_language(msg.text, wa_id, record)
 
-    def text(self, language: str, opens_at: float | None) -> str:
+    def text(self, language: str, opens_at: float | None, *, now: float | None = None) -> str:
         if opens_at is None:
             next_open = say(language, "next_open_unknown")
         else:
             local = datetime.fromtimestamp(opens_at, ZoneInfo(self.schedule.timezone))
             day = WEEKDAYS_LONG[language][local.weekday()]
+            if now is not None and opens_at - now >= _DATED_FROM:
+                # A weekday name alone would mean the coming one: name the date too.
+                if language == "de":
+                    day += f", {local:%d.%m.}"
+                else:
+                    day += f" {local.day} {_MONTHS_EN[local.month - 1]}"
             when = f"{day}, {local:%H:%M}" + (" Uhr" if language == "de" else "")
             next_open = say(language, "next_open", when=when)
         custom = (

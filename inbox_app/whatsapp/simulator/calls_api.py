@@ -3,6 +3,8 @@
 ``GET /{version}/{pnid}/call_permissions?user_wa_id=…`` and ``POST /{version}/{pnid}/calls``
 with ``action`` connect / pre_accept / accept / reject / terminate. No audio: the SDP is
 accepted as given. Permissions are granted through ``POST /_sim/call_permission``.
+A ``connect`` rings the patient, who answers at once (RINGING, ACCEPTED and ``connect``
+webhooks); the business's ``terminate`` ends it (``terminate`` with the duration).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from inbox_app.whatsapp.simulator.errors import GraphError, graph_headers
+from inbox_app.whatsapp.simulator.inbound_calls import business_call, deliver_in_order
 from inbox_app.whatsapp.simulator.runtime import Runtime
 from inbox_app.whatsapp.simulator.send_api import authorize
 
@@ -29,6 +32,14 @@ def build_router(runtime: Runtime) -> APIRouter:
     # wa_id -> permission expiry; call id -> state
     permissions: dict[str, float] = {}
     calls: dict[str, str] = {}
+    # call id -> (patient wa_id, when it was answered) for the terminate webhook
+    answered: dict[str, tuple[str, int]] = {}
+
+    def webhooks(call_id: str, payloads: list[dict[str, Any]]) -> None:
+        if settings.webhook_url:
+            runtime.tasks.spawn(
+                deliver_in_order(runtime, call_id, payloads), name=f"call {call_id}"
+            )
 
     def check(version: str, phone_number_id: str, request: Request) -> None:
         if not _VERSION.fullmatch(version):
@@ -98,6 +109,19 @@ def build_router(runtime: Runtime) -> APIRouter:
                 )
             call_id = "wacid." + secrets.token_urlsafe(24)
             calls[call_id] = "ringing"
+            rang = int(time.time())
+            answered[call_id] = (to, rang)
+            # Everything up to the hang-up; ``terminate`` below sends that.
+            _, payloads = business_call(
+                runtime,
+                wa_id=to,
+                name="WhatsApp User",
+                duration=0,
+                status="COMPLETED",
+                call_id=call_id,
+                start=rang,
+            )
+            webhooks(call_id, payloads[:-1])
             return JSONResponse(
                 {"messaging_product": "whatsapp", "calls": [{"id": call_id}]}, headers=headers
             )
@@ -110,6 +134,18 @@ def build_router(runtime: Runtime) -> APIRouter:
                 if not isinstance(session, dict) or session.get("sdp_type") != "answer":
                     raise GraphError.invalid_parameter("Param session must carry an SDP answer")
             calls[known] = action
+            if action == "terminate" and known in answered:
+                wa_id, rang = answered.pop(known)
+                _, payloads = business_call(
+                    runtime,
+                    wa_id=wa_id,
+                    name="WhatsApp User",
+                    duration=max(0, int(time.time()) - rang - 1),
+                    status="COMPLETED",
+                    call_id=known,
+                    start=rang,
+                )
+                webhooks(known, payloads[-1:])
             return JSONResponse({"messaging_product": "whatsapp", "success": True}, headers=headers)
         raise GraphError.invalid_parameter(
             "Param action must be connect, pre_accept, accept, reject or terminate"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inbox_app.whatsapp.simulator import inbound
 from inbox_app.whatsapp.simulator.delivery_faults import DeliveryFaults
-from inbox_app.whatsapp.simulator.inbound_calls import user_call
+from inbox_app.whatsapp.simulator.inbound_calls import business_call, deliver_in_order, user_call
 from inbox_app.whatsapp.simulator.runtime import Runtime
 from inbox_app.whatsapp.simulator.store import Fault
 
@@ -90,10 +90,13 @@ class DeliveryBody(BaseModel):
 
 
 class CallBody(BaseModel):
-    """``POST /_sim/call``: a patient calls the practice (``connect``, then ``terminate``)."""
+    """``POST /_sim/call``: a patient calls the practice (``connect``, then ``terminate``);
+    with ``direction: "business"`` the practice's phone system calls the patient ``from``
+    names (call statuses RINGING / ACCEPTED or REJECTED, ``connect``, ``terminate``)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    direction: Literal["user", "business"] = "user"
     from_: str = Field(alias="from", pattern=r"^(\+?\d{8,15}|[A-Z]{2}\.[0-9A-Za-z.]{1,64})$")
     name: str = Field(default="WhatsApp User", max_length=256)
     duration: int = Field(default=0, ge=0, le=86_400)
@@ -203,6 +206,18 @@ def build_router(runtime: Runtime) -> APIRouter:
     async def call(body: CallBody) -> dict[str, Any]:
         if not runtime.settings.webhook_url:
             raise HTTPException(status_code=409, detail="no webhook_url configured")
+        if body.direction == "business":
+            call_id, payloads = business_call(
+                runtime,
+                wa_id=body.from_.lstrip("+"),
+                name=body.name,
+                duration=body.duration,
+                status=body.status,
+            )
+            runtime.tasks.spawn(
+                deliver_in_order(runtime, call_id, payloads), name=f"call {call_id}"
+            )
+            return {"call_id": call_id, "status": None}
         call_id, connect, terminate = user_call(
             runtime,
             wa_id=body.from_.lstrip("+"),

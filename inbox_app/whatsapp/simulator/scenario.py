@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from inbox_app.whatsapp.simulator.inbound import InboundText, post_until_delivered
+from inbox_app.whatsapp.simulator.inbound_calls import deliver_in_order, user_call
 from inbox_app.whatsapp.simulator.runtime import Runtime
 
 logger = logging.getLogger("inbox.whatsapp.simulator")
@@ -29,12 +30,22 @@ class ScenarioPatient(BaseModel):
     language: str = "de"
 
 
+class ScriptCall(BaseModel):
+    """A WhatsApp call from the patient (signalling only): how long, how it ended."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    duration: int = Field(default=0, ge=0, le=86_400)
+    status: Literal["COMPLETED", "FAILED", "REJECTED", "NO_ANSWER"] = "NO_ANSWER"
+
+
 class ScriptLine(BaseModel):
     """One message: ``after`` seconds since the scenario started, ``from`` a patient.
 
     Either ``text``, or ``tap``: the patient taps choice ``tap`` (0-based) of the newest
     message sent to them with buttons or a list (a reminder's Confirm / Reschedule /
-    Cancel, the offered slots), so the reply carries the payload the relay really sent.
+    Cancel, the offered slots), so the reply carries the payload the relay really sent;
+    or ``call``: the patient calls the practice on WhatsApp.
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -46,11 +57,12 @@ class ScriptLine(BaseModel):
     # Which kind of message to tap on ("button": a template's quick replies, "list_reply":
     # a list), so a tap on a list that has not arrived yet does not hit the reminder.
     tap_kind: Literal["button", "button_reply", "list_reply"] | None = None
+    call: ScriptCall | None = None
 
     @model_validator(mode="after")
     def _text_or_tap(self) -> ScriptLine:
-        if (self.text is None) == (self.tap is None):
-            raise ValueError("a script line needs either text or tap")
+        if [self.text, self.tap, self.call].count(None) != 2:
+            raise ValueError("a script line needs one of text, tap or call")
         return self
 
 
@@ -101,6 +113,21 @@ async def play_scenario(runtime: Runtime, scenario: Scenario) -> None:
             runtime.tasks.spawn(
                 _tap(runtime, line.from_, scenario.name_of(line.from_), line.tap, line.tap_kind),
                 name=f"scenario tap {index + 1}",
+            )
+            continue
+        if line.call is not None:
+            base = start if start is not None else booted
+            await asyncio.sleep(max(0.0, base + line.after - loop.time()))
+            call_id, connect, terminate = user_call(
+                runtime,
+                wa_id=line.from_,
+                name=scenario.name_of(line.from_),
+                duration=line.call.duration,
+                status=line.call.status,
+            )
+            runtime.tasks.spawn(
+                deliver_in_order(runtime, call_id, [connect, terminate]),
+                name=f"scenario call {index + 1}",
             )
             continue
         assert line.text is not None

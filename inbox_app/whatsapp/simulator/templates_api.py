@@ -95,6 +95,37 @@ def default_templates() -> list[dict[str, Any]]:
             "components": [{"type": "BODY", "text": "Neu: Reiseimpfungen."}],
         },
         *appointment_templates(),
+        *video_visit_templates(),
+    ]
+
+
+def video_visit_templates() -> list[dict[str, Any]]:
+    """The video-visit invitation (relay calls.py) for patients outside the 24-hour window:
+    a utility template whose one value is the clinic's video link."""
+    return [
+        {
+            "id": f"10000000000003{n}",
+            "name": "video_visit",
+            "language": lang,
+            "status": "APPROVED",
+            "category": "UTILITY",
+            "parameter_format": "POSITIONAL",
+            "components": [{"type": "BODY", "text": text}],
+        }
+        for n, lang, text in (
+            (
+                "10",
+                "de",
+                "Guten Tag, Ihre Praxis möchte mit Ihnen per Video sprechen. "
+                "Bitte treten Sie hier bei: {{1}}",
+            ),
+            (
+                "11",
+                "en",
+                "Hello, your practice would like to talk with you by video. "
+                "Please join here: {{1}}",
+            ),
+        )
     ]
 
 
