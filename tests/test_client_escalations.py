@@ -88,6 +88,14 @@ def test_escalation_round_trip_through_two_desktops(relay: Relay, tmp_path: Path
                 return any(m.type == "note" and "Mailbox" in (m.text or "") for m in msgs)
 
             await wait_until(noted, what="the outcome note in the thread")
+            # It carries the outcome itself, so the desktop words it in its own language.
+            note = next(m for m in await anna.messages(cid) if m.type == "note")
+            assert note.call is not None
+            assert (note.call.kind, note.call.outcome, note.call.note) == (
+                "outcome",
+                "not_reached",
+                "Mailbox",
+            )
 
             # Handed to doc alone: doc2's desktop saw it before; the feed cannot tell it
             # any more, so re-reading the queue from the relay drops it there.

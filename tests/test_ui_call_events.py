@@ -5,6 +5,7 @@ and German, and screen readers hear the same words."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -198,5 +199,26 @@ def test_call_words_in_german(qapp: QApplication) -> None:
         rec = call_row(1, NOW, "terminate:FAILED", "USER_INITIATED")
         assert rec.call is not None
         assert call_event_text(rec.call) == "☎ Verpasster WhatsApp-Anruf des Patienten"
+    finally:
+        remove_translators(qapp)
+
+
+def test_outcome_notes_read_in_the_ui_language(qapp: QApplication) -> None:
+    callback = datetime(2026, 11, 26, 17, 30).timestamp()  # local time, as staff read it
+    outcome = CallRecord(
+        id=7,
+        conversation_id=9,
+        kind="outcome",
+        created_at=NOW,
+        outcome="callback_scheduled",
+        callback_at=callback,
+        note="nach 17 Uhr",
+    )
+    assert call_event_text(outcome) == "☎ Callback scheduled · 26.11. 17:30 — nach 17 Uhr"
+    reached = CallRecord(id=8, conversation_id=9, kind="outcome", created_at=NOW, outcome="reached")
+    install_translator(qapp, QLocale(QLocale.Language.German))
+    try:
+        assert call_event_text(outcome) == "☎ Rückruf vereinbart · 26.11. 17:30 — nach 17 Uhr"
+        assert call_event_text(reached) == "☎ Erreicht"
     finally:
         remove_translators(qapp)

@@ -7,6 +7,8 @@ WhatsApp itself does, and the thread model reads the same words to screen reader
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QCoreApplication
 
 from inbox_app.domain.escalations import CallRecord
@@ -21,8 +23,27 @@ def talk_time(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def outcome_text(call: CallRecord) -> str:
+    """A logged call outcome in the UI's language: "☎ Callback scheduled · 26.11. 17:00 — …"
+    (the relay's own note text is English; this replaces it in the thread)."""
+    labels = {
+        "reached": QCoreApplication.translate("CallEvents", "Reached"),
+        "not_reached": QCoreApplication.translate("CallEvents", "Not reached"),
+        "callback_scheduled": QCoreApplication.translate("CallEvents", "Callback scheduled"),
+    }
+    text = f"{PHONE} {labels.get(call.outcome or '', call.outcome or '?')}"
+    if call.callback_at is not None:
+        text += " · " + time.strftime("%d.%m. %H:%M", time.localtime(call.callback_at))
+    if call.note:
+        text += f" — {call.note}"
+    return text
+
+
 def call_event_text(call: CallRecord) -> str:
-    """One line for a call webhook (``status`` is ``event`` or ``event:STATUS``)."""
+    """One line for a call webhook (``status`` is ``event`` or ``event:STATUS``), or for
+    a logged outcome."""
+    if call.kind == "outcome":
+        return outcome_text(call)
     event, _, status = (call.status or "").partition(":")
     from_patient = call.direction == "USER_INITIATED"
     if event == "connect":

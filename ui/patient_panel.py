@@ -40,6 +40,7 @@ from inbox_app.client.engine import ChangeSummary, SignedInUser
 from inbox_app.domain.appointments import AppointmentRecord, AppointmentStatus, PatientRecord
 from inbox_app.domain.consent import ConsentPurpose, ConsentRecord
 from inbox_app.domain.conversations import ConversationRecord, window_remaining
+from ui.call_events import call_event_text
 from ui.controller import InboxController, asyncSlot
 from ui.locale_dates import format_date as format_date  # booking_dialog.py imports it here
 from ui.locale_dates import short_date_format
@@ -565,7 +566,8 @@ class PatientPanel(QFrame):
             return
         lines = []
         for note in reversed(notes):  # newest first
-            text = " ".join((note.text or "").split())
+            shown = call_event_text(note.call) if note.call is not None else note.text
+            text = " ".join((shown or "").split())
             short = text if len(text) <= NOTE_CHARS else text[: NOTE_CHARS - 1] + "…"
             lines.append(f"{format_when(note.timestamp)}: {short}")
         label.setText("\n".join(lines))

@@ -422,7 +422,7 @@ _OUTBOX_AS_MESSAGE = (
 _NOTE_AS_MESSAGE = (
     f"-({NOTE_ID_BASE} + id) AS id, conversation_id, 'out' AS direction, 'note' AS type, text, "
     "'sent' AS status, created_at AS timestamp, NULL AS wamid, NULL AS client_id, "
-    "NULL AS error_code, NULL AS error_title, author_id, NULL AS data"
+    "NULL AS error_code, NULL AS error_title, author_id, data"
 )
 # A call event as a message row (see CALL_ID_BASE); ``data`` is the whole call record,
 # which ``_message`` hands to the record, and ``escalation_cache.IN_THREAD`` picks the rows.

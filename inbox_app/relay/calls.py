@@ -363,6 +363,8 @@ class Calls:
                     "text": line,
                     "mentions": [],
                     "created_at": now,
+                    # The outcome itself, so a desktop can word the note in its language.
+                    "call": state,
                 },
             )
             detail = {

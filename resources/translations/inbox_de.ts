@@ -4,107 +4,107 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="97"/>
+        <location filename="../../ui/patient_panel.py" line="98"/>
         <source>booked</source>
         <translation>gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="98"/>
+        <location filename="../../ui/patient_panel.py" line="99"/>
         <source>confirmed</source>
         <translation>bestätigt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="99"/>
+        <location filename="../../ui/patient_panel.py" line="100"/>
         <source>cancelled</source>
         <translation>abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="100"/>
+        <location filename="../../ui/patient_panel.py" line="101"/>
         <source>attended</source>
         <translation>wahrgenommen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="101"/>
+        <location filename="../../ui/patient_panel.py" line="102"/>
         <source>no-show</source>
         <translation>nicht erschienen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="107"/>
+        <location filename="../../ui/patient_panel.py" line="108"/>
         <source>Care conversation</source>
         <translation>Behandlungskontakt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="108"/>
+        <location filename="../../ui/patient_panel.py" line="109"/>
         <source>Reminders</source>
         <translation>Erinnerungen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="109"/>
+        <location filename="../../ui/patient_panel.py" line="110"/>
         <source>Results</source>
         <translation>Befunde</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="115"/>
+        <location filename="../../ui/patient_panel.py" line="116"/>
         <source>signed form</source>
         <translation>schriftlich</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="116"/>
+        <location filename="../../ui/patient_panel.py" line="117"/>
         <source>recorded by staff</source>
         <translation>vom Team erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="117"/>
+        <location filename="../../ui/patient_panel.py" line="118"/>
         <source>patient&apos;s message</source>
         <translation>per Nachricht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="118"/>
+        <location filename="../../ui/patient_panel.py" line="119"/>
         <source>WhatsApp setting</source>
         <translation>WhatsApp-Einstellung</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="119"/>
+        <location filename="../../ui/patient_panel.py" line="120"/>
         <source>practice system</source>
         <translation>Praxissystem</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="200"/>
+        <location filename="../../ui/patient_panel.py" line="201"/>
         <source>Free times could not be loaded</source>
         <translation>Freie Termine konnten nicht geladen werden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="214"/>
+        <location filename="../../ui/patient_panel.py" line="215"/>
         <source>The appointment was not booked</source>
         <translation>Der Termin wurde nicht gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="228"/>
+        <location filename="../../ui/patient_panel.py" line="229"/>
         <source>The appointment was not moved</source>
         <translation>Der Termin wurde nicht verlegt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="241"/>
+        <location filename="../../ui/patient_panel.py" line="242"/>
         <source>The appointment was not cancelled</source>
         <translation>Der Termin wurde nicht abgesagt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="250"/>
+        <location filename="../../ui/patient_panel.py" line="251"/>
         <source>Consent was not recorded</source>
         <translation>Die Einwilligung wurde nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="262"/>
+        <location filename="../../ui/patient_panel.py" line="263"/>
         <source>Search failed</source>
         <translation>Suche fehlgeschlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="269"/>
+        <location filename="../../ui/patient_panel.py" line="270"/>
         <source>The patient was not linked</source>
         <translation>Der Patient wurde nicht verknüpft</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="277"/>
+        <location filename="../../ui/patient_panel.py" line="278"/>
         <source>The patient was not created</source>
         <translation>Der Patient wurde nicht angelegt</translation>
     </message>
@@ -646,41 +646,56 @@
     <name>CallEvents</name>
     <message>
         <location filename="../../ui/call_events.py" line="30"/>
+        <source>Reached</source>
+        <translation>Erreicht</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="31"/>
+        <source>Not reached</source>
+        <translation>Nicht erreicht</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="32"/>
+        <source>Callback scheduled</source>
+        <translation>Rückruf vereinbart</translation>
+    </message>
+    <message>
+        <location filename="../../ui/call_events.py" line="51"/>
         <source>Incoming WhatsApp call from the patient</source>
         <translation>Eingehender WhatsApp-Anruf des Patienten</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="32"/>
+        <location filename="../../ui/call_events.py" line="53"/>
         <source>The patient answered the WhatsApp call</source>
         <translation>Der Patient hat den WhatsApp-Anruf angenommen</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="36"/>
+        <location filename="../../ui/call_events.py" line="57"/>
         <source>WhatsApp call from the patient · %1</source>
         <translation>WhatsApp-Anruf des Patienten · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="38"/>
+        <location filename="../../ui/call_events.py" line="59"/>
         <source>WhatsApp call to the patient · %1</source>
         <translation>WhatsApp-Anruf an den Patienten · %1</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="42"/>
+        <location filename="../../ui/call_events.py" line="63"/>
         <source>Missed WhatsApp call from the patient</source>
         <translation>Verpasster WhatsApp-Anruf des Patienten</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="44"/>
+        <location filename="../../ui/call_events.py" line="65"/>
         <source>WhatsApp call not answered</source>
         <translation>WhatsApp-Anruf nicht angenommen</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="47"/>
+        <location filename="../../ui/call_events.py" line="68"/>
         <source>The patient declined the WhatsApp call</source>
         <translation>Der Patient hat den WhatsApp-Anruf abgelehnt</translation>
     </message>
     <message>
-        <location filename="../../ui/call_events.py" line="50"/>
+        <location filename="../../ui/call_events.py" line="71"/>
         <source>WhatsApp call event: %1</source>
         <translation>WhatsApp-Anrufereignis: %1</translation>
     </message>
@@ -1455,7 +1470,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="1020"/>
+        <location filename="../../ui/main_window.py" line="1035"/>
         <source>Offline since %1</source>
         <translation>Offline seit %1</translation>
     </message>
@@ -1505,9 +1520,9 @@
     <message>
         <location filename="../../ui/main_window.py" line="292"/>
         <location filename="../../ui/main_window.py" line="652"/>
-        <location filename="../../ui/main_window.py" line="1030"/>
-        <location filename="../../ui/main_window.py" line="1325"/>
-        <location filename="../../ui/main_window.py" line="1341"/>
+        <location filename="../../ui/main_window.py" line="1045"/>
+        <location filename="../../ui/main_window.py" line="1340"/>
+        <location filename="../../ui/main_window.py" line="1356"/>
         <source>Praxis Inbox</source>
         <translation>Praxis Inbox</translation>
     </message>
@@ -1657,69 +1672,69 @@
         <translation>Alle Labels</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="908"/>
+        <location filename="../../ui/main_window.py" line="923"/>
         <source>Result sent.</source>
         <translation>Befund gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="978"/>
+        <location filename="../../ui/main_window.py" line="993"/>
         <source>Write a message — Enter sends, Shift+Enter adds a line, / for quick replies</source>
         <translation>Nachricht schreiben – Enter sendet, Umschalt+Enter neue Zeile, / für Schnellantworten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="980"/>
+        <location filename="../../ui/main_window.py" line="995"/>
         <source>Template mode: free text is disabled outside the 24-hour window.</source>
         <translation>Vorlagenmodus: Außerhalb des 24-Stunden-Fensters ist freier Text gesperrt.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="984"/>
+        <location filename="../../ui/main_window.py" line="999"/>
         <source>The 24-hour window is closed: WhatsApp only delivers approved templates now. The one that fits is chosen below; check its values, then send.</source>
         <translation>Das 24-Stunden-Fenster ist geschlossen: WhatsApp stellt jetzt nur freigegebene Vorlagen zu. Die passende ist unten gewählt; bitte Angaben prüfen, dann senden.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1342"/>
+        <location filename="../../ui/main_window.py" line="1357"/>
         <source>A colleague mentioned you in an internal note</source>
         <translation>Sie wurden in einer internen Notiz erwähnt</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1066"/>
+        <location filename="../../ui/main_window.py" line="1081"/>
         <source>a colleague</source>
         <translation>Kollegin/Kollege</translation>
     </message>
     <message>
         <location filename="../../ui/composer.py" line="418"/>
-        <location filename="../../ui/main_window.py" line="1044"/>
-        <location filename="../../ui/main_window.py" line="1252"/>
+        <location filename="../../ui/main_window.py" line="1059"/>
+        <location filename="../../ui/main_window.py" line="1267"/>
         <source>Fill in %1 before sending.</source>
         <translation>Bitte %1 vor dem Senden ausfüllen.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1073"/>
+        <location filename="../../ui/main_window.py" line="1088"/>
         <source>Take over this conversation?</source>
         <translation>Gespräch übernehmen?</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1075"/>
+        <location filename="../../ui/main_window.py" line="1090"/>
         <source>%1 is handling this conversation. Reply anyway and take it over?</source>
         <translation>%1 bearbeitet dieses Gespräch. Trotzdem antworten und es übernehmen?</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1144"/>
+        <location filename="../../ui/main_window.py" line="1159"/>
         <source>Save view</source>
         <translation>Ansicht speichern</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1145"/>
+        <location filename="../../ui/main_window.py" line="1160"/>
         <source>Name for this view:</source>
         <translation>Name für diese Ansicht:</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1217"/>
+        <location filename="../../ui/main_window.py" line="1232"/>
         <source>This session has ended. Close the window and sign in again.</source>
         <translation>Diese Sitzung ist beendet. Schließen Sie das Fenster und melden Sie sich erneut an.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="1282"/>
+        <location filename="../../ui/main_window.py" line="1297"/>
         <source>%n messages found</source>
         <translation>
             <numerusform>%n Nachricht gefunden</numerusform>
@@ -1727,7 +1742,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1326"/>
+        <location filename="../../ui/main_window.py" line="1341"/>
         <source>New message in %1</source>
         <translation>Neue Nachricht in %1</translation>
     </message>
@@ -1800,7 +1815,7 @@
         <translation>Schnellantworten im Eingabefeld</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="954"/>
+        <location filename="../../ui/main_window.py" line="969"/>
         <source>Window open: %n h left</source>
         <translation>
             <numerusform>Fenster offen: noch %n h</numerusform>
@@ -1808,7 +1823,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="956"/>
+        <location filename="../../ui/main_window.py" line="971"/>
         <source>24-hour window closed</source>
         <translation>24-h-Fenster geschlossen</translation>
     </message>
@@ -1966,178 +1981,178 @@
 <context>
     <name>PatientPanel</name>
     <message>
-        <location filename="../../ui/patient_panel.py" line="441"/>
         <location filename="../../ui/patient_panel.py" line="442"/>
+        <location filename="../../ui/patient_panel.py" line="443"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="444"/>
+        <location filename="../../ui/patient_panel.py" line="445"/>
         <source>NAME</source>
         <translation>NAME</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="445"/>
+        <location filename="../../ui/patient_panel.py" line="446"/>
         <source>DATE OF BIRTH</source>
         <translation>GEBURTSDATUM</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="446"/>
+        <location filename="../../ui/patient_panel.py" line="447"/>
         <source>RECORD NUMBER</source>
         <translation>PATIENTENNUMMER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="447"/>
+        <location filename="../../ui/patient_panel.py" line="448"/>
         <source>PHONE</source>
         <translation>TELEFON</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="448"/>
+        <location filename="../../ui/patient_panel.py" line="449"/>
         <source>24-HOUR WINDOW</source>
         <translation>24-STUNDEN-FENSTER</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="449"/>
+        <location filename="../../ui/patient_panel.py" line="450"/>
         <source>STATUS</source>
         <translation>STATUS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="450"/>
+        <location filename="../../ui/patient_panel.py" line="451"/>
         <source>LABELS</source>
         <translation>LABELS</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="451"/>
+        <location filename="../../ui/patient_panel.py" line="452"/>
         <source>RECENT NOTES</source>
         <translation>LETZTE NOTIZEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="452"/>
+        <location filename="../../ui/patient_panel.py" line="453"/>
         <source>APPOINTMENTS</source>
         <translation>TERMINE</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="453"/>
+        <location filename="../../ui/patient_panel.py" line="454"/>
         <source>CONSENT</source>
         <translation>EINWILLIGUNGEN</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="458"/>
+        <location filename="../../ui/patient_panel.py" line="459"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="459"/>
+        <location filename="../../ui/patient_panel.py" line="460"/>
         <source>Date of birth</source>
         <translation>Geburtsdatum</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="460"/>
+        <location filename="../../ui/patient_panel.py" line="461"/>
         <source>Record number</source>
         <translation>Patientennummer</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="461"/>
+        <location filename="../../ui/patient_panel.py" line="462"/>
         <source>Phone</source>
         <translation>Telefon</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="462"/>
+        <location filename="../../ui/patient_panel.py" line="463"/>
         <source>24-hour window</source>
         <translation>24-Stunden-Fenster</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="463"/>
+        <location filename="../../ui/patient_panel.py" line="464"/>
         <source>Status</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="464"/>
+        <location filename="../../ui/patient_panel.py" line="465"/>
         <source>Labels</source>
         <translation>Labels</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="465"/>
+        <location filename="../../ui/patient_panel.py" line="466"/>
         <source>Recent notes</source>
         <translation>Letzte Notizen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="466"/>
+        <location filename="../../ui/patient_panel.py" line="467"/>
         <source>Appointments</source>
         <translation>Termine</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="467"/>
+        <location filename="../../ui/patient_panel.py" line="468"/>
         <source>Consent</source>
         <translation>Einwilligung</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="472"/>
+        <location filename="../../ui/patient_panel.py" line="473"/>
         <source>Patients sharing this number</source>
         <translation>Patienten mit dieser Nummer</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="473"/>
+        <location filename="../../ui/patient_panel.py" line="474"/>
         <source>Link patient…</source>
         <translation>Patient verknüpfen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="474"/>
+        <location filename="../../ui/patient_panel.py" line="475"/>
         <source>Link an existing patient to this number</source>
         <translation>Vorhandenen Patienten mit dieser Nummer verknüpfen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="475"/>
+        <location filename="../../ui/patient_panel.py" line="476"/>
         <source>Create patient…</source>
         <translation>Patient anlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="476"/>
+        <location filename="../../ui/patient_panel.py" line="477"/>
         <source>Create a patient for this number</source>
         <translation>Neuen Patienten für diese Nummer anlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="477"/>
+        <location filename="../../ui/patient_panel.py" line="478"/>
         <source>Upcoming appointments</source>
         <translation>Kommende Termine</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="478"/>
+        <location filename="../../ui/patient_panel.py" line="479"/>
         <source>Book…</source>
         <translation>Buchen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="479"/>
+        <location filename="../../ui/patient_panel.py" line="480"/>
         <source>Book an appointment</source>
         <translation>Termin buchen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="480"/>
+        <location filename="../../ui/patient_panel.py" line="481"/>
         <source>Move…</source>
         <translation>Verlegen…</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="481"/>
+        <location filename="../../ui/patient_panel.py" line="482"/>
         <source>Move the selected appointment</source>
         <translation>Gewählten Termin verlegen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="482"/>
+        <location filename="../../ui/patient_panel.py" line="483"/>
         <source>Cancel</source>
         <translation>Absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="483"/>
+        <location filename="../../ui/patient_panel.py" line="484"/>
         <source>Cancel the selected appointment</source>
         <translation>Gewählten Termin absagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="486"/>
+        <location filename="../../ui/patient_panel.py" line="487"/>
         <source>Consent: %1</source>
         <translation>Einwilligung: %1</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="523"/>
+        <location filename="../../ui/patient_panel.py" line="524"/>
         <source>open, %n h left</source>
         <translation>
             <numerusform>offen, noch %n Std.</numerusform>
@@ -2145,39 +2160,39 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="525"/>
+        <location filename="../../ui/patient_panel.py" line="526"/>
         <source>closed — templates only</source>
         <translation>geschlossen – nur Vorlagen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="529"/>
+        <location filename="../../ui/patient_panel.py" line="530"/>
         <source>unassigned</source>
         <translation>nicht zugewiesen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="531"/>
+        <location filename="../../ui/patient_panel.py" line="532"/>
         <source>you</source>
         <translation>Sie</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="533"/>
+        <location filename="../../ui/patient_panel.py" line="534"/>
         <source>a colleague</source>
         <translation>Kollegin/Kollege</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="535"/>
+        <location filename="../../ui/patient_panel.py" line="536"/>
         <source>escalated</source>
         <translation>eskaliert</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="537"/>
-        <location filename="../../ui/patient_panel.py" line="564"/>
-        <location filename="../../ui/patient_panel.py" line="660"/>
+        <location filename="../../ui/patient_panel.py" line="538"/>
+        <location filename="../../ui/patient_panel.py" line="565"/>
+        <location filename="../../ui/patient_panel.py" line="662"/>
         <source>none</source>
         <translation>keine</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="606"/>
+        <location filename="../../ui/patient_panel.py" line="608"/>
         <source>%n patient(s) share this number</source>
         <translation>
             <numerusform>%n Patient hat diese Nummer</numerusform>
@@ -2185,37 +2200,37 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="622"/>
+        <location filename="../../ui/patient_panel.py" line="624"/>
         <source>granted</source>
         <translation>erteilt</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="622"/>
+        <location filename="../../ui/patient_panel.py" line="624"/>
         <source>withdrawn</source>
         <translation>widerrufen</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="626"/>
+        <location filename="../../ui/patient_panel.py" line="628"/>
         <source>not recorded</source>
         <translation>nicht erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="634"/>
+        <location filename="../../ui/patient_panel.py" line="636"/>
         <source>no consent recorded</source>
         <translation>keine Einwilligung erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="648"/>
+        <location filename="../../ui/patient_panel.py" line="650"/>
         <source>No patient is registered under this number.</source>
         <translation>Unter dieser Nummer ist kein Patient registriert.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="654"/>
+        <location filename="../../ui/patient_panel.py" line="656"/>
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="658"/>
+        <location filename="../../ui/patient_panel.py" line="660"/>
         <source>%1 (%n years)</source>
         <translation>
             <numerusform>%1 (%n Jahr)</numerusform>
@@ -2223,7 +2238,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/patient_panel.py" line="675"/>
+        <location filename="../../ui/patient_panel.py" line="677"/>
         <source>%n upcoming</source>
         <translation>
             <numerusform>%n kommender Termin</numerusform>
@@ -2231,27 +2246,27 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="675"/>
+        <location filename="../../ui/patient_panel.py" line="677"/>
         <source>none upcoming</source>
         <translation>keine anstehenden</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="716"/>
+        <location filename="../../ui/patient_panel.py" line="718"/>
         <source>Withdraw consent?</source>
         <translation>Einwilligung widerrufen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="718"/>
+        <location filename="../../ui/patient_panel.py" line="720"/>
         <source>Record that the patient withdrew consent for “%1”? Queued automated messages for it are cancelled.</source>
         <translation>Erfassen, dass der Patient die Einwilligung für „%1“ widerrufen hat? Geplante automatische Nachrichten dafür werden abgebrochen.</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="730"/>
+        <location filename="../../ui/patient_panel.py" line="732"/>
         <source>Cancel this appointment?</source>
         <translation>Diesen Termin absagen?</translation>
     </message>
     <message>
-        <location filename="../../ui/patient_panel.py" line="731"/>
+        <location filename="../../ui/patient_panel.py" line="733"/>
         <source>Cancel the appointment on %1? The time becomes free for others.</source>
         <translation>Den Termin am %1 absagen? Die Zeit wird für andere frei.</translation>
     </message>
@@ -2742,22 +2757,22 @@
 <context>
     <name>app</name>
     <message>
-        <location filename="../../ui/app.py" line="396"/>
+        <location filename="../../ui/app.py" line="411"/>
         <source>Signing in failed: %1</source>
         <translation>Anmeldung fehlgeschlagen: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="397"/>
+        <location filename="../../ui/app.py" line="412"/>
         <source>Signing in failed. Check the relay address and your connection, then try again.</source>
         <translation>Anmeldung fehlgeschlagen. Bitte Relay-Adresse und Verbindung prüfen und erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="407"/>
+        <location filename="../../ui/app.py" line="422"/>
         <source>That code did not work (wrong, or used already). Enter the current one.</source>
         <translation>Dieser Code hat nicht funktioniert (falsch oder schon benutzt). Bitte den aktuellen eingeben.</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="410"/>
+        <location filename="../../ui/app.py" line="425"/>
         <source>Your account has a second factor: enter the code from your authenticator app.</source>
         <translation>Ihr Konto hat einen zweiten Faktor: Bitte den Code aus Ihrer Authenticator-App eingeben.</translation>
     </message>
