@@ -288,3 +288,42 @@ def test_video_link_without_a_template_outside_the_window_is_refused_plainly(
         assert "template" in problem["message"]
         time.sleep(0.3)
         assert httpx.get(setup.sim.url + "/_sim/sent").json()["messages"] == []
+
+
+def _interactive_sent(setup: Setup) -> list[dict[str, Any]]:
+    sent = httpx.get(setup.sim.url + "/_sim/sent").json()["messages"]
+    return [m for m in sent if m["type"] == "interactive"]
+
+
+def test_call_back_asks_once_and_not_when_the_patient_allows_calls(calling: Setup) -> None:
+    """The relay reads Graph's call_permissions first: one request per 24 hours, as Meta
+    allows, and none when the patient already allows calls."""
+    first = calling.call(language="de")
+    assert first.status_code == 201, first.text
+    assert first.json()["call"]["kind"] == "permission_requested"
+    assert wait_for(lambda: len(_interactive_sent(calling)) == 1)
+    again = calling.call(language="de")
+    assert again.status_code == 422
+    assert again.json()["error"] == "permission_pending"
+    # The patient allows calls (in WhatsApp): the next call back asks nothing.
+    httpx.post(calling.sim.url + "/_sim/call_permission", json={"wa_id": PATIENT})
+    allowed = calling.call(language="de")
+    assert allowed.status_code == 201, allowed.text
+    answer = allowed.json()
+    assert answer["mode"] == "whatsapp" and answer["call"]["kind"] == "permission_granted"
+    assert answer["permission"]["status"] == "granted"
+    assert answer["permission"]["expires_at"] > time.time() + 6 * 86400
+    time.sleep(0.3)
+    assert len(_interactive_sent(calling)) == 1
+    kinds = [c["kind"] for c in calling.calls()]
+    assert kinds == ["permission_requested", "permission_granted"]
+
+
+def test_call_back_without_graph_still_asks(relay_settings: RelaySettings) -> None:
+    """Graph unreachable for the permission check: the request is queued as before (the
+    outbox sends it once Graph is back; Meta itself refuses a second ask)."""
+    for setup in _setup(replace(relay_settings, whatsapp_calling=True)):
+        setup.sim.stop()
+        started = setup.call(language="en")
+        assert started.status_code == 201, started.text
+        assert started.json()["call"]["kind"] == "permission_requested"

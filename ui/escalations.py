@@ -679,6 +679,8 @@ def call_line(call: CallRecord) -> str:
     who = call.user_name or QCoreApplication.translate("escalations", "WhatsApp")
     if call.kind == "permission_requested":
         text = QCoreApplication.translate("escalations", "Call permission requested")
+    elif call.kind == "permission_granted":
+        text = QCoreApplication.translate("escalations", "Patient allows calls already")
     elif call.kind == "permission_reply":
         text = (
             QCoreApplication.translate("escalations", "Patient allowed calls")
@@ -1013,7 +1015,16 @@ class EscalationsPage(QWidget):
         if not isinstance(answer, dict):
             return
         mode = answer.get("mode")
-        if mode == "whatsapp":
+        permission = answer.get("permission")
+        if mode == "whatsapp" and isinstance(permission, dict):
+            until = permission.get("expires_at")
+            text = self.tr("The patient allows WhatsApp calls: call from the phone system now.")
+            if isinstance(until, int | float):
+                text = self.tr(
+                    "The patient allows WhatsApp calls until %1: call from the phone system now."
+                ).replace("%1", time.strftime("%d.%m. %H:%M", time.localtime(until)))
+            self.status.setText(text)
+        elif mode == "whatsapp":
             self.status.setText(
                 self.tr(
                     "A call request was sent on WhatsApp; the patient's answer shows in the "

@@ -148,7 +148,9 @@ class CallRecord:
 
     id: int
     conversation_id: int
-    kind: str  # permission_requested | permission_reply | webhook | outcome | tel | video
+    # permission_requested | permission_granted | permission_reply | webhook | outcome | tel
+    # | video
+    kind: str
     created_at: float
     escalation_id: int | None = None
     user_id: int | None = None

@@ -15,6 +15,7 @@ Each ``call`` event carries the whole call-log row (state, not diff).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -40,6 +41,33 @@ PERMISSION_PROMPT = {
 }
 
 PERMISSION_MARK = {"accept": "☎ ✓", "reject": "☎ ✗"}
+
+
+@dataclass(frozen=True, slots=True)
+class CallPermission:
+    """What Graph's ``call_permissions`` says about one patient (read before a call back)."""
+
+    granted: bool
+    expires_at: float | None = None
+    can_request: bool = True  # False: the one request per 24 hours has gone out already
+
+    @classmethod
+    def from_graph(cls, answer: dict[str, Any]) -> CallPermission:
+        permission = answer.get("permission")
+        status = permission.get("status") if isinstance(permission, dict) else None
+        expires = permission.get("expiration_time") if isinstance(permission, dict) else None
+        can_request = True
+        for action in answer.get("actions") or ():
+            if isinstance(action, dict) and (
+                action.get("action_name") == "send_call_permission_request"
+            ):
+                can_request = action.get("can_perform_action") is not False
+        return cls(
+            granted=status in ("temporary", "permanent"),
+            expires_at=float(expires) if isinstance(expires, int | float) else None,
+            can_request=can_request,
+        )
+
 
 OUTCOME_LABEL = {
     CallOutcome.REACHED: "reached",
@@ -182,9 +210,12 @@ class Calls:
         mode: str,
         language: str,
         address: str | None,
+        permission: CallPermission | None = None,
     ) -> dict[str, Any]:
         """Start a call back; ``mode`` auto | whatsapp | tel | video. Answers the mode used
-        and, for ``tel``, the number to dial."""
+        and, for ``tel``, the number to dial. ``permission`` (read from Graph just before,
+        None when unknown): a patient who already allows calls is not asked again, and a
+        second request within 24 hours is refused as Meta would."""
         self._allowed(user)
         conversation_id = self.escalations.visible_conversation_of(
             user, escalation_id, address=address
@@ -208,7 +239,21 @@ class Calls:
             ).scalar_one()
             answer: dict[str, Any] = {"mode": mode}
             try:
-                if mode == "whatsapp":
+                if mode == "whatsapp" and permission is not None and permission.granted:
+                    # Allowed already: the clinician calls from the phone system right away.
+                    answer["permission"] = {
+                        "status": "granted",
+                        "expires_at": permission.expires_at,
+                    }
+                    kind = "permission_granted"
+                elif mode == "whatsapp" and permission is not None and not permission.can_request:
+                    raise ApiProblem(
+                        422,
+                        "permission_pending",
+                        "A call-permission request went to the patient in the last 24 hours; "
+                        "wait for the answer or call by phone.",
+                    )
+                elif mode == "whatsapp":
                     prompt = PERMISSION_PROMPT.get(language, PERMISSION_PROMPT["de"])
                     self.store.enqueue_outgoing(
                         conn,
@@ -260,6 +305,20 @@ class Calls:
         return self.escalations._once(
             "call_request", user, conversation_id, client_id, apply, address=address
         )
+
+    def wa_id_of(self, user: StaffUser, escalation_id: int, *, address: str | None) -> str:
+        """The number of the escalation's patient, for a clinician who may see it (the same
+        404 as ``request`` otherwise)."""
+        self._allowed(user)
+        conversation_id = self.escalations.visible_conversation_of(
+            user, escalation_id, address=address
+        )
+        with self.store.db.read() as conn:
+            return str(
+                conn.execute(
+                    select(conversations.c.wa_id).where(conversations.c.id == conversation_id)
+                ).scalar_one()
+            )
 
     def _send_video_link(
         self,

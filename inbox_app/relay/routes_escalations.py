@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -11,12 +12,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from inbox_app.domain.escalations import MAX_NOTE, MAX_REASON, CallOutcome, Priority
+from inbox_app.whatsapp.graph import GraphError, GraphUnavailable
 
 from .access import SignedIn, client_address, require_conversation
 from .api_models import ErrorBody
-from .calls import Calls
+from .calls import CallPermission, Calls
 from .escalations import Escalations
 
+log = logging.getLogger("inbox.relay.escalations")
 router = APIRouter(prefix="/v1", tags=["escalations"])
 
 EntityId = Annotated[int, Path(ge=1, le=2**62)]
@@ -104,6 +107,8 @@ class CallResult(BaseModel):
     tel: str | None = None
     # How a video-visit link went: "text" in the 24-hour window, else "template".
     via: str | None = None
+    # WhatsApp calling: the patient allows calls already ({"status": "granted", "expires_at"}).
+    permission: dict[str, Any] | None = None
 
 
 def _escalations(request: Request) -> Escalations:
@@ -235,6 +240,16 @@ async def call_patient(
     else the number for ``tel:`` (or, with ``mode=video``, the video-visit link)."""
     relay = request.app.state.relay
     calls = Calls(_escalations(request), relay.settings)
+    permission = None
+    if relay.settings.whatsapp_calling and body.mode in ("auto", "whatsapp") and relay.graph:
+        wa_id = await to_thread.run_sync(
+            lambda: calls.wa_id_of(user, escalation_id, address=client_address(request))
+        )
+        try:
+            permission = CallPermission.from_graph(await relay.graph.call_permission(wa_id))
+        except (GraphError, GraphUnavailable) as exc:
+            # Unknown: ask the patient, as without the check (Meta refuses a second ask).
+            log.warning("call permission check failed (%s)", type(exc).__name__)
     result = await _run(
         request,
         calls.request,
@@ -243,6 +258,7 @@ async def call_patient(
         str(body.client_id),
         mode=body.mode,
         language=body.language,
+        permission=permission,
     )
     return JSONResponse(result, status_code=201)
 

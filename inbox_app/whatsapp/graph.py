@@ -242,6 +242,16 @@ class GraphClient:
         return b"".join(chunks)
 
     # -- templates ---------------------------------------------------------------------
+    async def call_permission(self, user_wa_id: str) -> dict[str, Any]:
+        """Whether the user allows business-initiated calls, and whether a permission request
+        may go out now (Calling API ``call_permissions``); the answer as Graph gives it."""
+        answer = await self._call(
+            "GET",
+            f"/{API_VERSION}/{self._phone_number_id}/call_permissions",
+            params={"user_wa_id": user_wa_id},
+        )
+        return answer if isinstance(answer, dict) else {}
+
     async def message_templates(self, waba_id: str) -> list[dict[str, Any]]:
         """Every template of the WhatsApp Business Account (follows paging)."""
         found: list[dict[str, Any]] = []

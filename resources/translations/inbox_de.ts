@@ -1056,168 +1056,178 @@
 <context>
     <name>EscalationsPage</name>
     <message>
-        <location filename="../../ui/escalations.py" line="846"/>
+        <location filename="../../ui/escalations.py" line="848"/>
         <source>← Inbox</source>
         <translation>← Posteingang</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="847"/>
-        <location filename="../../ui/escalations.py" line="1144"/>
+        <location filename="../../ui/escalations.py" line="849"/>
+        <location filename="../../ui/escalations.py" line="1155"/>
         <source>Escalation queue</source>
         <translation>Eskalationen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="848"/>
+        <location filename="../../ui/escalations.py" line="850"/>
         <source>Show resolved</source>
         <translation>Erledigte zeigen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="850"/>
+        <location filename="../../ui/escalations.py" line="852"/>
         <source>Open conversation</source>
         <translation>Gespräch öffnen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="851"/>
+        <location filename="../../ui/escalations.py" line="853"/>
         <source>Acknowledge</source>
         <translation>Übernehmen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="852"/>
+        <location filename="../../ui/escalations.py" line="854"/>
         <source>Reassign…</source>
         <translation>Neu zuweisen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="853"/>
+        <location filename="../../ui/escalations.py" line="855"/>
         <source>Resolve…</source>
         <translation>Erledigen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="854"/>
+        <location filename="../../ui/escalations.py" line="856"/>
         <source>Call patient</source>
         <translation>Patient anrufen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="855"/>
+        <location filename="../../ui/escalations.py" line="857"/>
         <source>Send video-visit link</source>
         <translation>Videolink senden</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="856"/>
+        <location filename="../../ui/escalations.py" line="858"/>
         <source>Log call outcome…</source>
         <translation>Anrufergebnis erfassen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="860"/>
+        <location filename="../../ui/escalations.py" line="862"/>
         <source>Calls</source>
         <translation>Anrufe</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="887"/>
+        <location filename="../../ui/escalations.py" line="889"/>
         <source>%1 open</source>
         <translation>%1 offen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="889"/>
+        <location filename="../../ui/escalations.py" line="891"/>
         <source>%1 overdue</source>
         <translation>%1 überfällig</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="904"/>
+        <location filename="../../ui/escalations.py" line="906"/>
         <source>No escalation selected</source>
         <translation>Keine Eskalation ausgewählt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="910"/>
+        <location filename="../../ui/escalations.py" line="912"/>
         <source>Conversation %1</source>
         <translation>Gespräch %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="916"/>
+        <location filename="../../ui/escalations.py" line="918"/>
         <source>Due %1</source>
         <translation>Fällig: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="919"/>
+        <location filename="../../ui/escalations.py" line="921"/>
         <source>Taken by %1</source>
         <translation>Übernommen von %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="921"/>
+        <location filename="../../ui/escalations.py" line="923"/>
         <source>Escalated by %1</source>
         <translation>Eskaliert von %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="923"/>
+        <location filename="../../ui/escalations.py" line="925"/>
         <source>Escalated by the relay (red flag in the message)</source>
         <translation>Vom Relay eskaliert (Warnsignal in der Nachricht)</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="925"/>
+        <location filename="../../ui/escalations.py" line="927"/>
         <source>Resolution: %1</source>
         <translation>Abschluss: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="938"/>
+        <location filename="../../ui/escalations.py" line="940"/>
         <source>Only a clinician takes escalations.</source>
         <translation>Eskalationen übernimmt nur der ärztliche Dienst.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="992"/>
+        <location filename="../../ui/escalations.py" line="994"/>
         <source>Resolve escalation</source>
         <translation>Eskalation erledigen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="993"/>
+        <location filename="../../ui/escalations.py" line="995"/>
         <source>What was done? (optional)</source>
         <translation>Was wurde getan? (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1019"/>
+        <location filename="../../ui/escalations.py" line="1021"/>
+        <source>The patient allows WhatsApp calls: call from the phone system now.</source>
+        <translation>Der Patient erlaubt WhatsApp-Anrufe: jetzt über die Telefonanlage anrufen.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1024"/>
+        <source>The patient allows WhatsApp calls until %1: call from the phone system now.</source>
+        <translation>Der Patient erlaubt WhatsApp-Anrufe bis %1: jetzt über die Telefonanlage anrufen.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="1030"/>
         <source>A call request was sent on WhatsApp; the patient&apos;s answer shows in the calls list and the conversation. Call from the phone system when allowed.</source>
         <translation>Eine Anrufanfrage wurde per WhatsApp gesendet; die Antwort des Patienten erscheint in der Anrufliste und im Gespräch. Rufen Sie über die Telefonanlage an, sobald es erlaubt ist.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1026"/>
+        <location filename="../../ui/escalations.py" line="1037"/>
         <source>The 24-hour window is closed, so the video-visit link went out in the approved template.</source>
         <translation>Das 24-Stunden-Fenster ist geschlossen, daher wurde der Link zur Videosprechstunde mit der freigegebenen Vorlage gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1030"/>
+        <location filename="../../ui/escalations.py" line="1041"/>
         <source>The video-visit link was sent to the patient.</source>
         <translation>Der Link zur Videosprechstunde wurde an den Patienten gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1039"/>
+        <location filename="../../ui/escalations.py" line="1050"/>
         <source>Dialling %1 … log the outcome when the call ends.</source>
         <translation>%1 wird angerufen … Ergebnis nach dem Anruf erfassen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1043"/>
+        <location filename="../../ui/escalations.py" line="1054"/>
         <source>No phone program is set up; dial %1 by hand.</source>
         <translation>Kein Telefonprogramm eingerichtet; bitte %1 von Hand wählen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1122"/>
+        <location filename="../../ui/escalations.py" line="1133"/>
         <source>An escalation is overdue and not yet acknowledged</source>
         <translation>Eine Eskalation ist überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1126"/>
+        <location filename="../../ui/escalations.py" line="1137"/>
         <source>%1 escalations are overdue and not yet acknowledged</source>
         <translation>%1 Eskalationen sind überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1130"/>
+        <location filename="../../ui/escalations.py" line="1141"/>
         <source>Praxis Inbox</source>
         <translation>Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1176"/>
+        <location filename="../../ui/escalations.py" line="1187"/>
         <source>Escalate…</source>
         <translation>Eskalieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1181"/>
+        <location filename="../../ui/escalations.py" line="1192"/>
         <source>Hand this conversation to a clinician (Ctrl+Shift+E)</source>
         <translation>Gespräch an den ärztlichen Dienst übergeben (Strg+Umschalt+E)</translation>
     </message>
@@ -2883,37 +2893,42 @@
         <translation>Anruferlaubnis angefragt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="684"/>
+        <location filename="../../ui/escalations.py" line="683"/>
+        <source>Patient allows calls already</source>
+        <translation>Patient erlaubt Anrufe bereits</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="686"/>
         <source>Patient allowed calls</source>
         <translation>Patient erlaubt Anrufe</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="686"/>
+        <location filename="../../ui/escalations.py" line="688"/>
         <source>Patient declined calls</source>
         <translation>Patient lehnt Anrufe ab</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="689"/>
+        <location filename="../../ui/escalations.py" line="691"/>
         <source>Dialled by phone</source>
         <translation>Per Telefon gewählt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="691"/>
+        <location filename="../../ui/escalations.py" line="693"/>
         <source>Video-visit link sent</source>
         <translation>Link zur Videosprechstunde gesendet</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="697"/>
+        <location filename="../../ui/escalations.py" line="699"/>
         <source>Reached</source>
         <translation>Erreicht</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="698"/>
+        <location filename="../../ui/escalations.py" line="700"/>
         <source>Not reached</source>
         <translation>Nicht erreicht</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="699"/>
+        <location filename="../../ui/escalations.py" line="701"/>
         <source>Callback scheduled</source>
         <translation>Rückruf vereinbart</translation>
     </message>

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -24,6 +25,11 @@ from inbox_app.whatsapp.simulator.send_api import authorize
 
 _VERSION = re.compile(r"v\d+\.\d+")
 _PERMISSION_SECONDS = 7 * 24 * 3600
+
+
+def _age(iso: str) -> float:
+    """Seconds since a ``SentMessage.at`` time."""
+    return time.time() - datetime.fromisoformat(iso).timestamp()
 
 
 def build_router(runtime: Runtime) -> APIRouter:
@@ -66,6 +72,15 @@ def build_router(runtime: Runtime) -> APIRouter:
             raise GraphError.invalid_parameter("Param user_wa_id is required")
         expires = permissions.get(user_wa_id)
         granted = expires is not None and expires > time.time()
+        # Meta allows one call-permission request per user in 24 hours: count the ones sent.
+        requests_sent = sum(
+            1
+            for m in runtime.store.sent
+            if m.wa_id == user_wa_id
+            and m.type == "interactive"
+            and m.payload.get("interactive", {}).get("type") == "call_permission_request"
+            and _age(m.at) < 24 * 3600
+        )
         permission: dict[str, Any] = {"status": "temporary" if granted else "no_permission"}
         if granted:
             permission["expiration_time"] = int(expires or 0)
@@ -76,8 +91,14 @@ def build_router(runtime: Runtime) -> APIRouter:
                 "actions": [
                     {
                         "action_name": "send_call_permission_request",
-                        "can_perform_action": not granted,
-                        "limits": [{"time_period": "PT24H", "max_allowed": 1, "current_usage": 0}],
+                        "can_perform_action": not granted and requests_sent < 1,
+                        "limits": [
+                            {
+                                "time_period": "PT24H",
+                                "max_allowed": 1,
+                                "current_usage": requests_sent,
+                            }
+                        ],
                     },
                     {
                         "action_name": "start_call",
