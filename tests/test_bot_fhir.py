@@ -8,13 +8,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from inbox_app.domain.scheduling import ClinicSchedule
+from inbox_app.relay.bots.fhir import FhirSlots
 from inbox_app.relay.db import appointments, fhir_bookings
 from inbox_app.relay.store import Store
 from tests.live_server import LiveServer
@@ -170,3 +174,32 @@ def test_a_slot_booked_in_the_inbox_is_not_offered_again(
     # The FHIR server still lists 11:30 as free (it has not heard yet): the inbox knows.
     said = [m["text"] for m in chat.bot_said("4915100000002")]
     assert "14:00 Uhr bei Dr. Frost" in said[-1]
+
+
+def test_fhir_slots_on_a_holiday_or_closure_are_not_offered(store: Store) -> None:  # noqa: F811
+    """The practice system may list slots on a public holiday or during the clinic's
+    closure; the clinic's own calendar wins."""
+    zone = ZoneInfo("Europe/Berlin")
+
+    def at(day: int, hour: int) -> str:
+        return datetime(2026, 12, day, hour, 0, tzinfo=zone).astimezone(UTC).isoformat()
+
+    fake = FakeFhir(
+        slots=[
+            fhir_slot("xmas", at(25, 10), at(25, 11), "Dr. Herbst"),  # Christmas Day
+            fhir_slot("closed", at(28, 10), at(28, 11), "Dr. Herbst"),  # clinic closure
+            fhir_slot("open", at(29, 10), at(29, 11), "Dr. Herbst"),
+        ]
+    )
+    data = json.loads((Path(__file__).parents[1] / "resources/demo/schedule.json").read_text())
+    data.update(holidays={"country": "DE", "subdivision": "BY"}, closed=["2026-12-28"])
+    schedule = ClinicSchedule.from_json(data)
+    code = next(iter(schedule.types))
+    now = datetime(2026, 12, 20, 9, 0, tzinfo=zone).timestamp()
+    with LiveServer(fake.app()) as server:
+        source = FhirSlots(server.url + "/fhir")
+        assert source.refresh(now, 14) == 3
+        with store.db.read() as conn:
+            offered = source.free_slots(conn, schedule, type_code=code, now=now, limit=10, busy={})
+    days = {datetime.fromtimestamp(o.slot.start, zone).day for o in offered}
+    assert days == {29}

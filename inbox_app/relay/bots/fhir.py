@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fhir.resources.R4B.slot import Slot as FhirSlotResource
@@ -154,11 +155,15 @@ class FhirSlots:
         with self._lock:
             cached = list(self._slots)
         earliest = now + schedule.lead_minutes * 60
+        zone = ZoneInfo(schedule.timezone)
         offered = []
         for item in cached:
             start = item.slot.start
             end = start + kind.minutes * 60
             if start < earliest or end > item.slot.end:
+                continue
+            # The practice system may not know our holidays and closures: they win.
+            if schedule.is_closed_day(datetime.fromtimestamp(start, zone).date()):
                 continue
             if item.codes and not item.codes & names:
                 continue
