@@ -814,3 +814,59 @@ def test_demo_lock_view_really_locks_and_settings_view_shows(qloop, qapp, tmp_pa
         assert not engines[1].locked
     finally:
         qapp.setQuitOnLastWindowClosed(True)
+
+
+class SecondFactorEngine(LockingEngine):
+    """Unlocking needs the authenticator code too (an account with TOTP, relay reachable);
+    it can also lock itself because the relay came back and wants the code."""
+
+    second_factor_needed = False
+
+    async def unlock(self, password: str, *, code: str | None = None) -> None:
+        from inbox_app.client.api import Unauthorized
+
+        if password != "demo-password":
+            raise PermissionError("wrong password")
+        if code is None:
+            raise Unauthorized("second factor", status=401, code="totp_required")
+        if code != "123456":
+            raise Unauthorized("bad code", status=401, code="totp_invalid")
+        self.second_factor_needed = False
+        await super().unlock(password)
+
+
+def test_unlock_asks_for_the_authenticator_code_when_the_relay_wants_it(qtbot, qloop) -> None:
+    engine = SecondFactorEngine(team_conversations())
+    win = MainWindow(engine, ME, clock=lambda: NOW)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    run(qloop, settle(0.2))
+    # The relay came back after an offline unlock and wants the code: the engine locks.
+    engine.second_factor_needed = True
+    run(qloop, engine.lock())
+    run(qloop, settle(0.2))
+    page = win.lock_page
+    assert win.current_page() == "lock"
+    assert page.code.isVisible() and "second factor" in page.error.text()
+    page.password.setText("demo-password")
+    page.unlock_button.click()  # no code typed yet: nothing is sent
+    run(qloop, settle(0.1))
+    assert engine.locked and page.code.hasFocus()
+    page.code.setText("999999")
+    page.unlock_button.click()
+    run(qloop, settle(0.2))
+    assert engine.locked and "did not work" in page.error.text()
+    page.code.setText("123456")
+    page.unlock_button.click()
+    run(qloop, settle(0.3))
+    assert not engine.locked and win.current_page() == "inbox"
+    # Next time the page starts plain again; a password alone then learns about the code.
+    win.rail_buttons["lock"].click()
+    run(qloop, settle(0.2))
+    assert not page.code.isVisible()
+    page.password.setText("demo-password")
+    page.unlock_button.click()
+    run(qloop, settle(0.2))
+    assert engine.locked and page.code.isVisible()
+    assert "authenticator" in page.error.text()

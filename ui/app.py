@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QApplication
 
+from inbox_app.client.api import SECOND_FACTOR_CODES
 from inbox_app.client.engine import EngineConfig
 from ui.contract import SessionEngine
 from ui.demo import DEMO_PASSWORD, DEMO_USER, DemoError, DemoStack
@@ -412,9 +413,6 @@ def _sign_in_problem(exc: Exception) -> str:
     return QCoreApplication.translate(
         "app", "Signing in failed. Check the relay address and your connection, then try again."
     )
-
-
-SECOND_FACTOR_CODES = ("totp_required", "totp_invalid")
 
 
 def _second_factor_problem(exc: Exception) -> str:

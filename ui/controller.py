@@ -10,6 +10,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from qasync import asyncSlot as _asyncSlot
 
+from inbox_app.client.api import SECOND_FACTOR_CODES
 from inbox_app.client.cache import is_outbox_id
 from inbox_app.client.engine import ChangeSummary, ConnectionState
 from inbox_app.domain.messages import MessageRecord
@@ -52,6 +53,8 @@ class InboxController(QObject):
     jumped = Signal(int, int)  # (conversation id, row of the target message)
     # "locked", "unlocked", "wiped", "signed_out" (from engines that report their session)
     session_changed = Signal(str)
+    # The relay wants the authenticator code to unlock / reconnect (the sentence to show).
+    second_factor_needed = Signal(str)
     idle_timeout = Signal()
 
     def __init__(self, engine: InboxEngine, parent: QObject | None = None) -> None:
@@ -179,12 +182,17 @@ class InboxController(QObject):
             except Exception as exc:
                 log.warning("locking failed: %s", type(exc).__name__)
 
-    @asyncSlot(str, object)
-    async def unlock_engine(self, password: str, done: Callable[[bool, str], None]) -> None:
-        """Unlock with ``password``; ``done(ok, sentence)`` reports the outcome."""
-        await self.unlock_engine_now(password, done)
+    @asyncSlot(str, object, str)
+    async def unlock_engine(
+        self, password: str, done: Callable[[bool, str], None], code: str = ""
+    ) -> None:
+        """Unlock with ``password`` (and the authenticator ``code`` once the relay asked for
+        it); ``done(ok, sentence)`` reports the outcome."""
+        await self.unlock_engine_now(password, done, code)
 
-    async def unlock_engine_now(self, password: str, done: Callable[[bool, str], None]) -> None:
+    async def unlock_engine_now(
+        self, password: str, done: Callable[[bool, str], None], code: str = ""
+    ) -> None:
         """Awaitable form of :meth:`unlock_engine`."""
         unlock = getattr(self.engine, "unlock", None)
         if not callable(unlock):
@@ -193,9 +201,21 @@ class InboxController(QObject):
             )
             return
         try:
-            result = await unlock(password)
+            result = await (unlock(password, code=code) if code else unlock(password))
         except Exception as exc:
             log.warning("unlocking failed: %s", type(exc).__name__)
+            reason = getattr(exc, "code", None)
+            if reason in SECOND_FACTOR_CODES:
+                sentence = (
+                    self.tr(
+                        "That code did not work (wrong, or used already). Enter the current one."
+                    )
+                    if reason == "totp_invalid"
+                    else self.tr("Enter the code from your authenticator app as well.")
+                )
+                self.second_factor_needed.emit(sentence)
+                done(False, sentence)
+                return
             done(False, self.tr("That password did not unlock the inbox."))
             return
         if result is False:

@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
         self.settings_page.theme_changed.connect(self.theme_requested)
         self.settings_page.back.connect(lambda: self.show_page("inbox"))
         self.lock_page.unlock_requested.connect(self._unlock)
+        self.controller.second_factor_needed.connect(self.lock_page.ask_for_code)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(_SEARCH_DELAY_MS)
@@ -754,7 +755,7 @@ class MainWindow(QMainWindow):
         self.controller.lock_engine()
 
     def _unlock(self, password: str) -> None:
-        self.controller.unlock_engine(password, self._on_unlocked)
+        self.controller.unlock_engine(password, self._on_unlocked, self.lock_page.code_text())
 
     def _on_unlocked(self, ok: bool, sentence: str) -> None:
         if ok:
@@ -1219,6 +1220,14 @@ class MainWindow(QMainWindow):
             self.show_page("lock")
             self._forget_patient_data()
             self._set_connection("locked")
+            if getattr(self.controller.engine, "second_factor_needed", False):
+                # Locked by the engine: the relay is back and wants the authenticator code.
+                self.lock_page.ask_for_code(
+                    self.tr(
+                        "The relay is reachable again and asks for your second factor: enter "
+                        "your password and the code from your authenticator app."
+                    )
+                )
         elif state == "unlocked":
             self._connection_state = "offline"
             self._set_connection(str(self.controller.engine.connection))

@@ -187,6 +187,12 @@ class LockPage(QFrame):
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setFixedWidth(320)
+        # Shown once the relay asks for the second factor (ask_for_code).
+        self.code = QLineEdit(self)
+        self.code.setFixedWidth(320)
+        self.code.setMaxLength(10)
+        self.code.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
+        self.code.hide()
         self.error = QLabel(self)
         self.error.setObjectName("lockError")
         self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -197,6 +203,7 @@ class LockPage(QFrame):
         for w in (self.icon, self.title, self.hint):
             box.addWidget(w)
         box.addWidget(self.password, 0, Qt.AlignmentFlag.AlignHCenter)
+        box.addWidget(self.code, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addWidget(self.unlock_button, 0, Qt.AlignmentFlag.AlignHCenter)
         box.addWidget(self.error)
         outer.addLayout(box)
@@ -204,12 +211,15 @@ class LockPage(QFrame):
         self.retranslate()
         self.unlock_button.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
+        self.code.returnPressed.connect(self._submit)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Praxis Inbox is locked"))
         self.hint.setText(self.tr("Patient data is hidden. Enter your password to continue."))
         self.password.setPlaceholderText(self.tr("Password"))
         self.password.setAccessibleName(self.tr("Password"))
+        self.code.setPlaceholderText(self.tr("Code from your authenticator app"))
+        self.code.setAccessibleName(self.tr("Authenticator code"))
         self.unlock_button.setText(self.tr("Unlock"))
         self.unlock_button.setAccessibleName(self.tr("Unlock"))
         self.error.setAccessibleName(self.tr("Unlock problem"))
@@ -221,9 +231,26 @@ class LockPage(QFrame):
         super().changeEvent(event)
 
     def _submit(self) -> None:
+        if self.code.isVisible() and not self.code.text().strip():
+            self.code.setFocus()
+            return
         if self.password.text():
             self.error.clear()
             self.unlock_requested.emit(self.password.text())
+
+    def code_text(self) -> str:
+        """The authenticator code typed (empty while the field is hidden)."""
+        return self.code.text().strip() if not self.code.isHidden() else ""
+
+    def ask_for_code(self, sentence: str) -> None:
+        """The relay wants the second factor: show the code field and say why."""
+        self.code.show()
+        self.code.clear()
+        self.error.setText(sentence)
+        if self.password.text():
+            self.code.setFocus()
+        else:
+            self.password.setFocus()
 
     def show_error(self, sentence: str) -> None:
         self.error.setText(sentence)
@@ -232,6 +259,8 @@ class LockPage(QFrame):
 
     def clear(self) -> None:
         self.password.clear()
+        self.code.clear()
+        self.code.hide()
         self.error.clear()
 
 

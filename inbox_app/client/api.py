@@ -44,6 +44,11 @@ class Unauthorized(RelayError):
     """401: wrong credentials, or the token expired or was revoked."""
 
 
+# ``Unauthorized.code`` when the password was right but the account's second factor is
+# missing or wrong: ask for the authenticator code and try again with it.
+SECOND_FACTOR_CODES = frozenset({"totp_required", "totp_invalid"})
+
+
 class WipeOrdered(Unauthorized):
     """401 ``{"error": "wiped"}``: the relay orders this user's/device's cache erased."""
 

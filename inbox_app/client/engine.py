@@ -40,6 +40,7 @@ from keyring.backend import KeyringBackend
 
 from inbox_app.client import logsafe
 from inbox_app.client.api import (
+    SECOND_FACTOR_CODES,
     ConversationClaimed,
     RelayClient,
     RelayError,
@@ -215,6 +216,9 @@ class ClientEngine:
         self._username: str | None = None
         self._resume_tasks = False
         self._offline_since: float | None = None
+        # Set when the relay wanted the authenticator code after an offline unlock.
+        self._second_factor_needed = False
+        self._lock_task: asyncio.Task[None] | None = None
         self._device_id: str | None = None
         self._wipe_task: asyncio.Task[None] | None = None
         self._presence_listeners: list[Callable[[int, str | None, list[str]], None]] = []
@@ -472,16 +476,32 @@ class ClientEngine:
             raise
 
     async def _login_again(self) -> None:
-        """After an offline unlock: log in with the remembered password, then forget it."""
+        """After an offline unlock: log in with the remembered password, then forget it.
+
+        An account with a second factor cannot log in with the password alone: the session
+        locks, and ``unlock(password, code=…)`` reconnects (``second_factor_needed``)."""
         assert self._api is not None
         if self._pending_username is None or self._pending_password is None:
             return
         if self._api.token:
             self._pending_username = self._pending_password = None
             return
-        await self._api.login(self._pending_username, self._pending_password)
+        try:
+            await self._api.login(self._pending_username, self._pending_password)
+        except Unauthorized as exc:
+            if exc.code in SECOND_FACTOR_CODES and not isinstance(exc, WipeOrdered):
+                log.info("the relay asks for the second factor: locking until it is entered")
+                self._second_factor_needed = True
+                # Its own task: lock() stops the sync task this runs in.
+                self._lock_task = asyncio.create_task(self.lock(), name="inbox-lock-2fa")
+            raise
         self._pending_username = self._pending_password = None
         log.info("logged in to the relay after an offline unlock")
+
+    @property
+    def second_factor_needed(self) -> bool:
+        """The relay wants the authenticator code: unlock with ``code`` to reconnect."""
+        return self._second_factor_needed
 
     async def start(self) -> None:
         """Start syncing (catch-up, then SSE) and flushing the outbox in the background."""
@@ -628,12 +648,14 @@ class ClientEngine:
             log.info("session locked")
             self._emit(ChangeSummary(session=SessionState.LOCKED))
 
-    async def unlock(self, password: str) -> None:
+    async def unlock(self, password: str, *, code: str | None = None) -> None:
         """Check ``password``, then reopen the cache and resume sync and the outbox.
 
         Password mode: the password must unwrap the key. Keyring mode: the relay must
         accept it (or, offline, the stored Argon2id verifier). Raises ``WrongPassword``
-        (nothing is opened), ``WipeOrdered`` (the cache was wiped), ``CacheUnreadable``.
+        (nothing is opened), ``WipeOrdered`` (the cache was wiped), ``CacheUnreadable``,
+        and ``Unauthorized`` with a ``SECOND_FACTOR_CODES`` code when the relay answers and
+        wants the authenticator ``code`` (nothing is opened; try again with it).
         """
         if self._session is not SessionState.LOCKED:
             raise NotSignedIn("The session is not locked.")
@@ -645,13 +667,15 @@ class ClientEngine:
         online = False
         if mode == "keyring":
             try:
-                await api.login(username, password)
+                await api.login(username, password, code=code)
                 online = True
             except WipeOrdered:
                 self._wipe_ordered()
                 await self.wait_wiped()
                 raise
             except Unauthorized as exc:
+                if exc.code in SECOND_FACTOR_CODES:
+                    raise  # the password was right: ask for the code
                 log.info("unlock refused by the relay")
                 raise WrongPassword() from exc
             except RelayUnavailable:
@@ -666,6 +690,25 @@ class ClientEngine:
                 key, cache = await self._unlock_locally(keystore, cache_path, password)
         except (KeyUnavailable, KeyFileCorrupt, CacheKeyError, CacheCorrupt, CacheTooNew) as exc:
             raise CacheUnreadable(str(exc)) from exc
+        if not online:
+            # Password mode (or keyring mode offline): the password is right. Log in now if
+            # the relay answers, so a second factor is asked for here, not lost later in
+            # the background; unreachable, the sync task logs in once it is back.
+            try:
+                await api.login(username, password, code=code)
+                online = True
+            except RelayUnavailable:
+                pass
+            except Unauthorized as exc:
+                if exc.code in SECOND_FACTOR_CODES or isinstance(exc, WipeOrdered):
+                    await cache.close()
+                    key.wipe()
+                    if isinstance(exc, WipeOrdered):
+                        self._wipe_ordered()
+                        await self.wait_wiped()
+                    raise
+                log.info("the relay refused the password the cache accepted")
+        self._second_factor_needed = False
         self._cache, self._key = cache, key
         if not online:
             # The token was dropped at lock: the sync task logs in once the relay answers.

@@ -1235,53 +1235,63 @@
 <context>
     <name>InboxController</name>
     <message>
-        <location filename="../../ui/controller.py" line="138"/>
+        <location filename="../../ui/controller.py" line="141"/>
         <source>The message could not be queued. Please try again.</source>
         <translation>Die Nachricht konnte nicht in die Warteschlange gestellt werden. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="159"/>
+        <location filename="../../ui/controller.py" line="162"/>
         <source>That did not work. Please try again.</source>
         <translation>Das hat nicht geklappt. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="192"/>
+        <location filename="../../ui/controller.py" line="200"/>
         <source>Unlocking needs a newer engine; restart the app to sign in again.</source>
         <translation>Zum Entsperren fehlt noch die Unterstützung; bitte die App neu starten und erneut anmelden.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="199"/>
-        <location filename="../../ui/controller.py" line="202"/>
+        <location filename="../../ui/controller.py" line="211"/>
+        <source>That code did not work (wrong, or used already). Enter the current one.</source>
+        <translation>Dieser Code hat nicht funktioniert (falsch oder schon benutzt). Geben Sie den aktuellen ein.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/controller.py" line="214"/>
+        <source>Enter the code from your authenticator app as well.</source>
+        <translation>Geben Sie zusätzlich den Code aus Ihrer Authenticator-App ein.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/controller.py" line="219"/>
+        <location filename="../../ui/controller.py" line="222"/>
         <source>That password did not unlock the inbox.</source>
         <translation>Mit diesem Passwort ließ sich der Posteingang nicht entsperren.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="215"/>
+        <location filename="../../ui/controller.py" line="235"/>
         <source>Retrying is not available in this version.</source>
         <translation>Erneutes Senden ist in dieser Version nicht verfügbar.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="221"/>
+        <location filename="../../ui/controller.py" line="241"/>
         <source>The message could not be queued again. Please try later.</source>
         <translation>Die Nachricht konnte nicht erneut eingereiht werden. Bitte später versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="337"/>
+        <location filename="../../ui/controller.py" line="357"/>
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="338"/>
+        <location filename="../../ui/controller.py" line="358"/>
         <source>Connecting…</source>
         <translation>Verbinde…</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="341"/>
+        <location filename="../../ui/controller.py" line="361"/>
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../../ui/controller.py" line="343"/>
+        <location filename="../../ui/controller.py" line="363"/>
         <source>Locked: sync paused</source>
         <translation>Gesperrt: Abgleich pausiert</translation>
     </message>
@@ -1366,34 +1376,44 @@
 <context>
     <name>LockPage</name>
     <message>
-        <location filename="../../ui/pages.py" line="209"/>
+        <location filename="../../ui/pages.py" line="217"/>
         <source>Praxis Inbox is locked</source>
         <translation>Praxis Inbox ist gesperrt</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="210"/>
+        <location filename="../../ui/pages.py" line="218"/>
         <source>Patient data is hidden. Enter your password to continue.</source>
         <translation>Patientendaten sind verborgen. Geben Sie Ihr Passwort ein, um fortzufahren.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="211"/>
-        <location filename="../../ui/pages.py" line="212"/>
+        <location filename="../../ui/pages.py" line="219"/>
+        <location filename="../../ui/pages.py" line="220"/>
         <source>Password</source>
         <translation>Passwort</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="213"/>
-        <location filename="../../ui/pages.py" line="214"/>
+        <location filename="../../ui/pages.py" line="221"/>
+        <source>Code from your authenticator app</source>
+        <translation>Code aus Ihrer Authenticator-App</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages.py" line="222"/>
+        <source>Authenticator code</source>
+        <translation>Authenticator-Code</translation>
+    </message>
+    <message>
+        <location filename="../../ui/pages.py" line="223"/>
+        <location filename="../../ui/pages.py" line="224"/>
         <source>Unlock</source>
         <translation>Entsperren</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="215"/>
+        <location filename="../../ui/pages.py" line="225"/>
         <source>Unlock problem</source>
         <translation>Problem beim Entsperren</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="216"/>
+        <location filename="../../ui/pages.py" line="226"/>
         <source>Locked</source>
         <translation>Gesperrt</translation>
     </message>
@@ -1480,271 +1500,276 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../ui/main_window.py" line="1035"/>
+        <location filename="../../ui/main_window.py" line="1036"/>
         <source>Offline since %1</source>
         <translation>Offline seit %1</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="632"/>
+        <location filename="../../ui/main_window.py" line="633"/>
         <source>Next unread conversation</source>
         <translation>Nächstes ungelesenes Gespräch</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="633"/>
-        <location filename="../../ui/main_window.py" line="672"/>
+        <location filename="../../ui/main_window.py" line="634"/>
+        <location filename="../../ui/main_window.py" line="673"/>
         <source>Search messages</source>
         <translation>Nachrichten durchsuchen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="634"/>
-        <location filename="../../ui/main_window.py" line="686"/>
+        <location filename="../../ui/main_window.py" line="635"/>
+        <location filename="../../ui/main_window.py" line="687"/>
         <source>Quick replies</source>
         <translation>Schnellantworten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="635"/>
+        <location filename="../../ui/main_window.py" line="636"/>
         <source>Write a message</source>
         <translation>Nachricht schreiben</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="640"/>
-        <location filename="../../ui/main_window.py" line="661"/>
+        <location filename="../../ui/main_window.py" line="641"/>
+        <location filename="../../ui/main_window.py" line="662"/>
         <source>Settings</source>
         <translation>Einstellungen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="641"/>
+        <location filename="../../ui/main_window.py" line="642"/>
         <source>Lock the inbox</source>
         <translation>Posteingang sperren</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="642"/>
+        <location filename="../../ui/main_window.py" line="643"/>
         <source>Keyboard shortcuts</source>
         <translation>Tastenkürzel</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="647"/>
+        <location filename="../../ui/main_window.py" line="648"/>
         <source>%1 (coming soon)</source>
         <translation>%1 (folgt)</translation>
     </message>
     <message>
         <location filename="../../ui/main_window.py" line="292"/>
-        <location filename="../../ui/main_window.py" line="652"/>
-        <location filename="../../ui/main_window.py" line="1045"/>
-        <location filename="../../ui/main_window.py" line="1340"/>
-        <location filename="../../ui/main_window.py" line="1356"/>
+        <location filename="../../ui/main_window.py" line="653"/>
+        <location filename="../../ui/main_window.py" line="1046"/>
+        <location filename="../../ui/main_window.py" line="1349"/>
+        <location filename="../../ui/main_window.py" line="1365"/>
         <source>Praxis Inbox</source>
         <translation>Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="653"/>
+        <location filename="../../ui/main_window.py" line="654"/>
         <source>Send result…</source>
         <translation>Befund senden…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="654"/>
+        <location filename="../../ui/main_window.py" line="655"/>
         <source>Views</source>
         <translation>Ansichten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="655"/>
+        <location filename="../../ui/main_window.py" line="656"/>
         <source>SAVED VIEWS</source>
         <translation>GESPEICHERTE ANSICHTEN</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="656"/>
+        <location filename="../../ui/main_window.py" line="657"/>
         <source>Saved views</source>
         <translation>Gespeicherte Ansichten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="657"/>
+        <location filename="../../ui/main_window.py" line="658"/>
         <source>Delete removes the selected saved view</source>
         <translation>Entf entfernt die gewählte gespeicherte Ansicht</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="659"/>
+        <location filename="../../ui/main_window.py" line="660"/>
         <source>Save view…</source>
         <translation>Ansicht speichern…</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="659"/>
+        <location filename="../../ui/main_window.py" line="660"/>
         <source>Keep this view and label filter</source>
         <translation>Diese Ansicht samt Label-Filter behalten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="660"/>
+        <location filename="../../ui/main_window.py" line="661"/>
         <source>Shortcuts</source>
         <translation>Tastenkürzel</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="660"/>
+        <location filename="../../ui/main_window.py" line="661"/>
         <source>Keyboard shortcuts (F1)</source>
         <translation>Tastenkürzel (F1)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="661"/>
+        <location filename="../../ui/main_window.py" line="662"/>
         <source>Language and theme (Ctrl+,)</source>
         <translation>Sprache und Design (Strg+,)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="662"/>
+        <location filename="../../ui/main_window.py" line="663"/>
         <source>Lock</source>
         <translation>Sperren</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="662"/>
+        <location filename="../../ui/main_window.py" line="663"/>
         <source>Lock the inbox (Ctrl+Shift+L)</source>
         <translation>Posteingang sperren (Strg+Umschalt+L)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="667"/>
+        <location filename="../../ui/main_window.py" line="668"/>
         <source>Locking needs an engine that can lock its cache (coming soon).</source>
         <translation>Sperren setzt voraus, dass die Anwendung ihren Speicher sperren kann (folgt).</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="670"/>
+        <location filename="../../ui/main_window.py" line="671"/>
         <source>Conversations</source>
         <translation>Unterhaltungen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="671"/>
+        <location filename="../../ui/main_window.py" line="672"/>
         <source>Search messages (Ctrl+F)</source>
         <translation>Nachrichten suchen (Strg+F)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="673"/>
+        <location filename="../../ui/main_window.py" line="674"/>
         <source>Filter by label</source>
         <translation>Nach Label filtern</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="675"/>
+        <location filename="../../ui/main_window.py" line="676"/>
         <source>Search results</source>
         <translation>Suchergebnisse</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="676"/>
+        <location filename="../../ui/main_window.py" line="677"/>
         <source>Search summary</source>
         <translation>Suchzusammenfassung</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="677"/>
+        <location filename="../../ui/main_window.py" line="678"/>
         <source>Select a conversation to read and reply.</source>
         <translation>Wählen Sie eine Unterhaltung, um zu lesen und zu antworten.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="678"/>
+        <location filename="../../ui/main_window.py" line="679"/>
         <source>Patient name</source>
         <translation>Name des Patienten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="679"/>
+        <location filename="../../ui/main_window.py" line="680"/>
         <source>Phone number</source>
         <translation>Telefonnummer</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="680"/>
+        <location filename="../../ui/main_window.py" line="681"/>
         <source>24-hour window</source>
         <translation>24-Stunden-Fenster</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="681"/>
+        <location filename="../../ui/main_window.py" line="682"/>
         <source>Jump to latest</source>
         <translation>Zur neuesten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="682"/>
+        <location filename="../../ui/main_window.py" line="683"/>
         <source>Jump to the newest message</source>
         <translation>Zur neuesten Nachricht springen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="683"/>
+        <location filename="../../ui/main_window.py" line="684"/>
         <source>Messages</source>
         <translation>Nachrichten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="684"/>
+        <location filename="../../ui/main_window.py" line="685"/>
         <source>Message</source>
         <translation>Nachricht</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="685"/>
+        <location filename="../../ui/main_window.py" line="686"/>
         <source>Composer note</source>
         <translation>Hinweis zum Eingabefeld</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="687"/>
+        <location filename="../../ui/main_window.py" line="688"/>
         <source>Quick replies (/ or Ctrl+/)</source>
         <translation>Schnellantworten (/ oder Strg+/)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="825"/>
+        <location filename="../../ui/main_window.py" line="826"/>
         <source>All labels</source>
         <translation>Alle Labels</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="923"/>
+        <location filename="../../ui/main_window.py" line="924"/>
         <source>Result sent.</source>
         <translation>Befund gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="993"/>
+        <location filename="../../ui/main_window.py" line="994"/>
         <source>Write a message — Enter sends, Shift+Enter adds a line, / for quick replies</source>
         <translation>Nachricht schreiben – Enter sendet, Umschalt+Enter neue Zeile, / für Schnellantworten</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="995"/>
+        <location filename="../../ui/main_window.py" line="996"/>
         <source>Template mode: free text is disabled outside the 24-hour window.</source>
         <translation>Vorlagenmodus: Außerhalb des 24-Stunden-Fensters ist freier Text gesperrt.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="999"/>
+        <location filename="../../ui/main_window.py" line="1000"/>
         <source>The 24-hour window is closed: WhatsApp only delivers approved templates now. The one that fits is chosen below; check its values, then send.</source>
         <translation>Das 24-Stunden-Fenster ist geschlossen: WhatsApp stellt jetzt nur freigegebene Vorlagen zu. Die passende ist unten gewählt; bitte Angaben prüfen, dann senden.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1357"/>
+        <location filename="../../ui/main_window.py" line="1227"/>
+        <source>The relay is reachable again and asks for your second factor: enter your password and the code from your authenticator app.</source>
+        <translation>Das Relay ist wieder erreichbar und verlangt Ihren zweiten Faktor: Geben Sie Ihr Passwort und den Code aus Ihrer Authenticator-App ein.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/main_window.py" line="1366"/>
         <source>A colleague mentioned you in an internal note</source>
         <translation>Sie wurden in einer internen Notiz erwähnt</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1081"/>
+        <location filename="../../ui/main_window.py" line="1082"/>
         <source>a colleague</source>
         <translation>Kollegin/Kollege</translation>
     </message>
     <message>
         <location filename="../../ui/composer.py" line="418"/>
-        <location filename="../../ui/main_window.py" line="1059"/>
-        <location filename="../../ui/main_window.py" line="1267"/>
+        <location filename="../../ui/main_window.py" line="1060"/>
+        <location filename="../../ui/main_window.py" line="1276"/>
         <source>Fill in %1 before sending.</source>
         <translation>Bitte %1 vor dem Senden ausfüllen.</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1088"/>
+        <location filename="../../ui/main_window.py" line="1089"/>
         <source>Take over this conversation?</source>
         <translation>Gespräch übernehmen?</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1090"/>
+        <location filename="../../ui/main_window.py" line="1091"/>
         <source>%1 is handling this conversation. Reply anyway and take it over?</source>
         <translation>%1 bearbeitet dieses Gespräch. Trotzdem antworten und es übernehmen?</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1159"/>
+        <location filename="../../ui/main_window.py" line="1160"/>
         <source>Save view</source>
         <translation>Ansicht speichern</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1160"/>
+        <location filename="../../ui/main_window.py" line="1161"/>
         <source>Name for this view:</source>
         <translation>Name für diese Ansicht:</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1232"/>
+        <location filename="../../ui/main_window.py" line="1241"/>
         <source>This session has ended. Close the window and sign in again.</source>
         <translation>Diese Sitzung ist beendet. Schließen Sie das Fenster und melden Sie sich erneut an.</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="1297"/>
+        <location filename="../../ui/main_window.py" line="1306"/>
         <source>%n messages found</source>
         <translation>
             <numerusform>%n Nachricht gefunden</numerusform>
@@ -1752,80 +1777,80 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="1341"/>
+        <location filename="../../ui/main_window.py" line="1350"/>
         <source>New message in %1</source>
         <translation>Neue Nachricht in %1</translation>
     </message>
     <message>
         <location filename="../../ui/composer.py" line="392"/>
-        <location filename="../../ui/main_window.py" line="688"/>
+        <location filename="../../ui/main_window.py" line="689"/>
         <source>Send</source>
         <translation>Senden</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="636"/>
+        <location filename="../../ui/main_window.py" line="637"/>
         <source>Claim conversation</source>
         <translation>Gespräch übernehmen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="637"/>
+        <location filename="../../ui/main_window.py" line="638"/>
         <source>Resolve conversation</source>
         <translation>Gespräch erledigen</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="638"/>
+        <location filename="../../ui/main_window.py" line="639"/>
         <source>Escalate conversation</source>
         <translation>Gespräch eskalieren</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="639"/>
+        <location filename="../../ui/main_window.py" line="640"/>
         <source>Internal note</source>
         <translation>Interne Notiz</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="689"/>
-        <location filename="../../ui/main_window.py" line="776"/>
+        <location filename="../../ui/main_window.py" line="690"/>
+        <location filename="../../ui/main_window.py" line="777"/>
         <source>Send message</source>
         <translation>Nachricht senden</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="691"/>
+        <location filename="../../ui/main_window.py" line="692"/>
         <source>Connection</source>
         <translation>Verbindung</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="692"/>
-        <location filename="../../ui/main_window.py" line="699"/>
+        <location filename="../../ui/main_window.py" line="693"/>
+        <location filename="../../ui/main_window.py" line="700"/>
         <source>Signed-in user</source>
         <translation>Angemeldet</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="695"/>
+        <location filename="../../ui/main_window.py" line="696"/>
         <source>Signed in as %1 (%2)</source>
         <translation>Angemeldet als %1 (%2)</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="776"/>
+        <location filename="../../ui/main_window.py" line="777"/>
         <source>Enter</source>
         <translation>Enter</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="777"/>
+        <location filename="../../ui/main_window.py" line="778"/>
         <source>New line</source>
         <translation>Neue Zeile</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="777"/>
+        <location filename="../../ui/main_window.py" line="778"/>
         <source>Shift+Enter</source>
         <translation>Umschalt+Enter</translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="778"/>
+        <location filename="../../ui/main_window.py" line="779"/>
         <source>Quick replies in the composer</source>
         <translation>Schnellantworten im Eingabefeld</translation>
     </message>
     <message numerus="yes">
-        <location filename="../../ui/main_window.py" line="969"/>
+        <location filename="../../ui/main_window.py" line="970"/>
         <source>Window open: %n h left</source>
         <translation>
             <numerusform>Fenster offen: noch %n h</numerusform>
@@ -1833,7 +1858,7 @@
         </translation>
     </message>
     <message>
-        <location filename="../../ui/main_window.py" line="971"/>
+        <location filename="../../ui/main_window.py" line="972"/>
         <source>24-hour window closed</source>
         <translation>24-h-Fenster geschlossen</translation>
     </message>
@@ -2660,24 +2685,24 @@
 <context>
     <name>ShortcutsDialog</name>
     <message>
-        <location filename="../../ui/pages.py" line="244"/>
-        <location filename="../../ui/pages.py" line="245"/>
-        <location filename="../../ui/pages.py" line="250"/>
+        <location filename="../../ui/pages.py" line="273"/>
+        <location filename="../../ui/pages.py" line="274"/>
+        <location filename="../../ui/pages.py" line="279"/>
         <source>Keyboard shortcuts</source>
         <translation>Tastenkürzel</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="264"/>
+        <location filename="../../ui/pages.py" line="293"/>
         <source>Close</source>
         <translation>Schließen</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="271"/>
+        <location filename="../../ui/pages.py" line="300"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="271"/>
+        <location filename="../../ui/pages.py" line="300"/>
         <source>Shortcut</source>
         <translation>Kürzel</translation>
     </message>
@@ -2767,22 +2792,22 @@
 <context>
     <name>app</name>
     <message>
-        <location filename="../../ui/app.py" line="411"/>
+        <location filename="../../ui/app.py" line="412"/>
         <source>Signing in failed: %1</source>
         <translation>Anmeldung fehlgeschlagen: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="412"/>
+        <location filename="../../ui/app.py" line="413"/>
         <source>Signing in failed. Check the relay address and your connection, then try again.</source>
         <translation>Anmeldung fehlgeschlagen. Bitte Relay-Adresse und Verbindung prüfen und erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="422"/>
+        <location filename="../../ui/app.py" line="420"/>
         <source>That code did not work (wrong, or used already). Enter the current one.</source>
         <translation>Dieser Code hat nicht funktioniert (falsch oder schon benutzt). Bitte den aktuellen eingeben.</translation>
     </message>
     <message>
-        <location filename="../../ui/app.py" line="425"/>
+        <location filename="../../ui/app.py" line="423"/>
         <source>Your account has a second factor: enter the code from your authenticator app.</source>
         <translation>Ihr Konto hat einen zweiten Faktor: Bitte den Code aus Ihrer Authenticator-App eingeben.</translation>
     </message>
