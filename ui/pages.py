@@ -196,6 +196,7 @@ class LockPage(QFrame):
         self.error = QLabel(self)
         self.error.setObjectName("lockError")
         self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error.setWordWrap(True)
         self.unlock_button = QPushButton(self)
         self.unlock_button.setObjectName("primaryButton")
         self.unlock_button.setCursor(Qt.CursorShape.PointingHandCursor)
