@@ -216,3 +216,25 @@ def test_german_translation_is_used_for_a_german_locale(qapp, qtbot, qloop) -> N
         assert win.window_label.text() == "Fenster offen: noch 24 h"
     finally:
         remove_translators(qapp)
+
+
+def test_dates_follow_the_chosen_language_not_the_system(qapp) -> None:
+    """English chosen on a German system shows English dates; German shows German ones."""
+    from datetime import date
+
+    from PySide6.QtCore import QLocale
+
+    from ui.i18n import install_language, remove_translators
+    from ui.locale_dates import format_date, ui_locale
+
+    system = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.German, QLocale.Country.Germany))
+    try:
+        install_language(qapp, "en")
+        assert ui_locale().language() == QLocale.Language.English
+        assert format_date(date(2026, 11, 23)) == "23/11/2026"
+        install_language(qapp, "de")
+        assert format_date(date(2026, 11, 23)) == "23.11.2026"
+    finally:
+        remove_translators(qapp)
+        QLocale.setDefault(system)

@@ -27,6 +27,13 @@ LANGUAGES = ("system", "en", "de", "pseudo")
 
 # Kept alive here: Qt does not own an installed translator, so it must outlive installation.
 _installed: list[QTranslator] = []
+# The language install_language() chose last ("en" needs no translator, so ask this).
+_language: str | None = None
+
+
+def current_language() -> str | None:
+    """The UI language in use (``en``, ``de``, ``pseudo``); None before any was chosen."""
+    return _language
 
 _ACCENTS = str.maketrans(
     "aceinousyzACEINOUSYZ",
@@ -72,8 +79,10 @@ def resolve_language(requested: str, locale: QLocale | None = None) -> str:
 def install_language(app: QCoreApplication, language: str) -> str:
     """Replace the installed translator with ``language`` (``en``, ``de``, ``pseudo`` or
     ``system``); return the language actually in use."""
+    global _language
     remove_translators(app)
     lang = resolve_language(language)
+    _language = lang if lang in ("en", "pseudo") else "en"
     if lang == "pseudo":
         translator: QTranslator = PseudoTranslator(app)
         app.installTranslator(translator)
@@ -91,6 +100,7 @@ def install_language(app: QCoreApplication, language: str) -> str:
         return "en"
     app.installTranslator(translator)
     _installed.append(translator)
+    _language = lang
     # Qt's own strings (standard buttons, "Strg" in shortcuts) from Qt's translations.
     qt_translator = QTranslator(app)
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
@@ -112,5 +122,7 @@ def install_translator(app: QCoreApplication, locale: QLocale | None = None) -> 
 
 def remove_translators(app: QCoreApplication) -> None:
     """Uninstall what :func:`install_translator` installed (language switch, tests)."""
+    global _language
+    _language = None
     while _installed:
         app.removeTranslator(_installed.pop())

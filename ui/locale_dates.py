@@ -19,6 +19,10 @@ def ui_locale() -> QLocale:
         if code:
             return QLocale(code.replace("_", "-"))
     default = QLocale()
+    if i18n.current_language() == "en" and default.language() != QLocale.Language.English:
+        # English chosen on, say, a German system: English dates too (day first, as in
+        # Europe), not the system's German ones.
+        return QLocale("en_GB")
     if default.language() == QLocale.Language.C:  # offscreen and minimal systems
         return QLocale("en_GB")
     return default
