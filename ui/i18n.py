@@ -35,6 +35,7 @@ def current_language() -> str | None:
     """The UI language in use (``en``, ``de``, ``pseudo``); None before any was chosen."""
     return _language
 
+
 _ACCENTS = str.maketrans(
     "aceinousyzACEINOUSYZ",
     "àçéîñöûšýžÀÇÉÎÑÖÛŠÝŽ",
