@@ -96,12 +96,15 @@ def test_on_a_holiday_the_reply_names_the_next_open_day(store: Store) -> None:  
     chat.write("Guten Morgen, ist heute jemand da?")
     (reply,) = out_of_hours_replies(chat)
     assert "geschlossen" in reply["text"] and "ab Montag, 08:00 Uhr" in reply["text"]
+    # A closure day without a reason names none; a public holiday names itself.
+    assert "geschlossen;" in reply["text"]
     # Corpus Christi closes a Bavarian practice (open again on Friday), not a Berlin one.
     corpus_christi = datetime(2026, 6, 4, 10, 0, tzinfo=BERLIN).timestamp()
     chat.now = corpus_christi
     chat.write("Hallo?", wa_id="4915100000077")
     (reply,) = out_of_hours_replies(chat, "4915100000077")
     assert "ab Freitag, 08:00 Uhr" in reply["text"]
+    assert "gerade geschlossen (Fronleichnam);" in reply["text"]
     berlin = holiday_schedule(holidays={"country": "DE", "subdivision": "BE"})
     assert closed_period(berlin, corpus_christi) is None
 
@@ -115,6 +118,7 @@ def test_after_a_long_closure_the_reply_names_the_date_or_no_time(store: Store) 
     (reply,) = out_of_hours_replies(chat, "447700900123")
     # Two weeks away: "Monday" alone would mean the coming one, so the date comes along.
     assert "from Monday 17 August, 08:00" in reply["text"]
+    assert "closed right now (Praxisurlaub);" in reply["text"]
     closed_at, opens_at = closed_period(clinic, monday) or (0.0, None)
     assert closed_at == datetime(2026, 7, 31, 13, 0, tzinfo=BERLIN).timestamp()
     assert opens_at == datetime(2026, 8, 17, 8, 0, tzinfo=BERLIN).timestamp()

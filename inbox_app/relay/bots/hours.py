@@ -138,11 +138,20 @@ class OutOfHours:
             self.settings.out_of_hours_de if language == "de" else self.settings.out_of_hours_en
         )
         template = custom or say(
-            language, "out_of_hours", emergency="{emergency}", next_open="{next_open}"
+            language, "out_of_hours", emergency="{emergency}", next_open="{next_open}", why="{why}"
         )
+        # Closed all day for a holiday or the clinic's closure: say which ("Heiligabend").
+        why = ""
+        if now is not None:
+            today = datetime.fromtimestamp(now, ZoneInfo(self.schedule.timezone)).date()
+            reason = self.schedule.closed_reason(today, language)
+            if reason:
+                why = f" ({reason})"
         # replace, not format: an operator's text may contain other braces.
-        return template.replace("{emergency}", self.settings.emergency_number).replace(
-            "{next_open}", next_open
+        return (
+            template.replace("{emergency}", self.settings.emergency_number)
+            .replace("{next_open}", next_open)
+            .replace("{why}", why)
         )
 
 

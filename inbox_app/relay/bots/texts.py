@@ -52,7 +52,7 @@ _TEXTS: dict[str, dict[str, str]] = {
             "können, schreiben Sie uns bitte hier."
         ),
         "out_of_hours": (
-            "Vielen Dank für Ihre Nachricht. Die Praxis ist gerade geschlossen; wir antworten "
+            "Vielen Dank für Ihre Nachricht. Die Praxis ist gerade geschlossen{why}; wir antworten "
             "{next_open}. In einem Notfall rufen Sie bitte sofort die {emergency} an "
             "(ärztlicher Bereitschaftsdienst: 116 117)."
         ),
@@ -104,7 +104,7 @@ _TEXTS: dict[str, dict[str, str]] = {
             "come, please write to us here."
         ),
         "out_of_hours": (
-            "Thank you for your message. The practice is closed right now; we will answer "
+            "Thank you for your message. The practice is closed right now{why}; we will answer "
             "{next_open}. In an emergency, call {emergency} immediately (German on-call "
             "doctors: 116 117)."
         ),
