@@ -23,7 +23,7 @@ def _inbound_all(sim_url: str, texts: list[str], sender: str = WA_ID) -> list[di
     async def run() -> list[dict[str, Any]]:
         # Generous: each answer waits for the relay's first delivery attempt, and a loaded
         # 2-core CI box queues 30 of them behind a busy database (speed is for tests/bench).
-        async with httpx.AsyncClient(base_url=sim_url, timeout=120) as client:
+        async with httpx.AsyncClient(base_url=sim_url, timeout=90) as client:
             answers = await asyncio.gather(
                 *(client.post("/_sim/inbound", json={"from": sender, "text": t}) for t in texts)
             )
