@@ -117,6 +117,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("inbox.client.engine")
+# How long unlocking in password mode waits for the relay's login before going on offline.
+UNLOCK_LOGIN_SECONDS = 5.0
 
 _SAFE_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
@@ -695,9 +697,12 @@ class ClientEngine:
             # the relay answers, so a second factor is asked for here, not lost later in
             # the background; unreachable, the sync task logs in once it is back.
             try:
-                await api.login(username, password, code=code)
+                # Bounded: a slow network must not hold the unlock (the sync task retries).
+                await asyncio.wait_for(
+                    api.login(username, password, code=code), UNLOCK_LOGIN_SECONDS
+                )
                 online = True
-            except RelayUnavailable:
+            except (RelayUnavailable, TimeoutError):
                 pass
             except Unauthorized as exc:
                 if exc.code in SECOND_FACTOR_CODES or isinstance(exc, WipeOrdered):
