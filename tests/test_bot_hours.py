@@ -4,10 +4,13 @@ period, in the patient's language, and the intake bot still runs after it."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from inbox_app.domain.closed_days import ScheduleError
 from inbox_app.domain.scheduling import ClinicSchedule
 from inbox_app.relay.bots.config import BotSettings
 from inbox_app.relay.bots.hours import closed_period
@@ -110,7 +113,8 @@ def test_on_a_holiday_the_reply_names_the_next_open_day(store: Store) -> None:  
 
 
 def test_after_a_long_closure_the_reply_names_the_date_or_no_time(store: Store) -> None:  # noqa: F811
-    vacation = {"from": "2026-08-03", "to": "2026-08-14", "reason": "Praxisurlaub"}
+    reason = {"de": "Praxisurlaub", "en": "practice holiday"}  # the patient's language is used
+    vacation = {"from": "2026-08-03", "to": "2026-08-14", "reason": reason}
     clinic = holiday_schedule(closed=[vacation])
     monday = datetime(2026, 8, 3, 10, 0, tzinfo=BERLIN).timestamp()
     chat = Chat(store, BotSettings(schedule=clinic, intake=False, booking=False), now=monday)
@@ -118,7 +122,10 @@ def test_after_a_long_closure_the_reply_names_the_date_or_no_time(store: Store) 
     (reply,) = out_of_hours_replies(chat, "447700900123")
     # Two weeks away: "Monday" alone would mean the coming one, so the date comes along.
     assert "from Monday 17 August, 08:00" in reply["text"]
-    assert "closed right now (Praxisurlaub);" in reply["text"]
+    assert "closed right now (practice holiday);" in reply["text"]
+    assert clinic.closed_reason(date(2026, 8, 5), "de") == "Praxisurlaub"
+    with pytest.raises(ScheduleError, match=r"closed\[0\]\.reason"):
+        holiday_schedule(closed=[{**vacation, "reason": {"de": " "}}])
     closed_at, opens_at = closed_period(clinic, monday) or (0.0, None)
     assert closed_at == datetime(2026, 7, 31, 13, 0, tzinfo=BERLIN).timestamp()
     assert opens_at == datetime(2026, 8, 17, 8, 0, tzinfo=BERLIN).timestamp()

@@ -27,6 +27,14 @@ class Closure:
     first: date
     last: date
     reason: str | None = None
+    # The reason per language ({"de": "Praxisurlaub", "en": "Practice holiday"}), when the
+    # configuration gives it that way; ``reason`` is then the German one.
+    reasons: tuple[tuple[str, str], ...] = ()
+
+    def reason_in(self, language: str) -> str:
+        """The reason in ``language`` (else German, else the one given); "" when none."""
+        by_language = dict(self.reasons)
+        return by_language.get(language) or by_language.get("de") or self.reason or ""
 
 
 def _day(value: Any, where: str) -> date:
@@ -56,6 +64,15 @@ def _closure(entry: Any, index: int) -> Closure:
     if last < first:
         raise ScheduleError(f"{where}: to ({last}) is before from ({first}).")
     reason = entry.get("reason")
+    if isinstance(reason, dict):
+        # {"de": "Praxisurlaub", "en": "Practice holiday"}: the patient's language is used.
+        if not reason or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in reason.items()
+        ):
+            raise ScheduleError(f'{where}.reason must be text per language, e.g. {{"de": …}}.')
+        texts = tuple(sorted((k, v.strip()) for k, v in reason.items()))
+        main = dict(texts).get("de") or texts[0][1]
+        return Closure(first, last, main, texts)
     if reason is not None and not isinstance(reason, str):
         raise ScheduleError(f"{where}.reason must be text.")
     return Closure(first, last, reason or None)
@@ -157,7 +174,7 @@ class ClosedDays:
             return name
         for closure in self.closures:
             if closure.first <= day <= closure.last:
-                return closure.reason or ""
+                return closure.reason_in(language)
         return None
 
     def is_closed(self, day: date) -> bool:
