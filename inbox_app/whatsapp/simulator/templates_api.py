@@ -99,20 +99,31 @@ def default_templates() -> list[dict[str, Any]]:
     ]
 
 
-def video_visit_templates() -> list[dict[str, Any]]:
-    """The video-visit invitation (relay calls.py) for patients outside the 24-hour window:
-    a utility template whose one value is the clinic's video link."""
+def _body_templates(
+    name: str, id_prefix: str, texts: tuple[tuple[str, str, str], ...]
+) -> list[dict[str, Any]]:
+    """An approved utility template with one body per language: (id suffix, language, text)."""
     return [
         {
-            "id": f"10000000000003{n}",
-            "name": "video_visit",
+            "id": f"{id_prefix}{n}",
+            "name": name,
             "language": lang,
             "status": "APPROVED",
             "category": "UTILITY",
             "parameter_format": "POSITIONAL",
             "components": [{"type": "BODY", "text": text}],
         }
-        for n, lang, text in (
+        for n, lang, text in texts
+    ]
+
+
+def video_visit_templates() -> list[dict[str, Any]]:
+    """The video-visit invitation (relay calls.py) for patients outside the 24-hour window:
+    a utility template whose one value is the clinic's video link."""
+    return _body_templates(
+        "video_visit",
+        "10000000000003",
+        (
             (
                 "10",
                 "de",
@@ -125,8 +136,8 @@ def video_visit_templates() -> list[dict[str, Any]]:
                 "Hello, your practice would like to talk with you by video. "
                 "Please join here: {{1}}",
             ),
-        )
-    ]
+        ),
+    )
 
 
 def _quick_replies(body: str, buttons: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -219,17 +230,10 @@ def result_templates() -> list[dict[str, Any]]:
     link, and the one-time code as Meta's authentication template (copy-code button). Not
     in the default catalogue; add them with ``SimulatorSettings(templates=...)``."""
     return [
-        *(
-            {
-                "id": f"10000000000001{n}",
-                "name": "result_link",
-                "language": lang,
-                "status": "APPROVED",
-                "category": "UTILITY",
-                "parameter_format": "POSITIONAL",
-                "components": [{"type": "BODY", "text": text}],
-            }
-            for n, lang, text in (
+        *_body_templates(
+            "result_link",
+            "10000000000001",
+            (
                 (
                     "10",
                     "de",
@@ -242,7 +246,7 @@ def result_templates() -> list[dict[str, Any]]:
                     "Hello, your practice has left a message for you. "
                     "Open it here (valid until {{1}}): {{2}}",
                 ),
-            )
+            ),
         ),
         *(
             {
