@@ -91,6 +91,7 @@ class Receiver:
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
         self.fail_next = 0
+        self.answer_after = 0.0  # seconds: a relay slow to answer
         self.app = Starlette(routes=[Route("/webhook", self._handle, methods=["POST"])])
 
     async def _handle(self, request: Request) -> Response:
@@ -100,6 +101,8 @@ class Receiver:
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return JSONResponse({"error": "try later"}, status_code=500)
+        if self.answer_after:
+            await asyncio.sleep(self.answer_after)
         return JSONResponse({"ok": True})
 
     @property
@@ -111,6 +114,7 @@ class Receiver:
         with self._lock:
             self._deliveries.clear()
             self.fail_next = 0
+            self.answer_after = 0.0
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Delivery]:
         """Wait until at least ``count`` webhooks arrived; returns all of them."""
@@ -689,6 +693,28 @@ def test_batched_webhooks_arrive_as_one_signed_post(sim: httpx.Client, rec: Rece
         f"Frage {i}" for i in range(5)
     ]
     assert len(json.loads(delivery.body)["entry"]) == 5
+
+
+def test_a_webhook_ready_while_a_batch_is_posting_still_goes_out(
+    sim: httpx.Client, rec: Receiver
+) -> None:
+    # A partial batch waits at most batch_window, even while the previous POST is slow.
+    sim.post("/_sim/delivery", json={"batch_size": 4, "batch_window": 0.05}).raise_for_status()
+    rec.answer_after = 0.5
+
+    async def two_patients() -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=str(sim.base_url), timeout=10) as client:
+            first = asyncio.create_task(
+                client.post("/_sim/inbound", json={"from": WA_ID, "text": "Erste"})
+            )
+            await asyncio.sleep(0.25)  # the first is now waiting for the relay's answer
+            second = await client.post("/_sim/inbound", json={"from": WA_ID, "text": "Zweite"})
+            return [(await first).json(), second.json()]
+
+    answers = asyncio.run(two_patients())
+    assert [a["status"] for a in answers] == [200, 200]
+    texts = [m["text"]["body"] for d in rec.wait_for(2) for m in _messages_in(d.body)]
+    assert texts == ["Erste", "Zweite"]
 
 
 def test_duplicated_webhooks_are_the_same_signed_bytes(sim: httpx.Client, rec: Receiver) -> None:

@@ -81,7 +81,9 @@ class WebhookSender:
         self._client = client
         self._store = store
         self._tasks = tasks
-        self._batcher = Batcher(self._post, settings.app_secret)
+        self._batcher = Batcher(
+            self._post, settings.app_secret, lambda coro, name: tasks.spawn(coro, name=name)
+        )
 
     def encode(self, payload: dict[str, Any]) -> SignedBody:
         """Serialise as Meta does (``\\uXXXX``, ``\\/``) and sign those exact bytes."""

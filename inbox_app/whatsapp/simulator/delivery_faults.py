@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,20 +61,26 @@ class Batcher:
 
     post: Post
     app_secret: str
+    # Runs the window timers as tracked background tasks (counted, cancelled at shutdown).
+    spawn: Callable[[Coroutine[Any, Any, None], str], object]
     _waiting: list[_Waiting] = field(default_factory=list)
-    _flusher: asyncio.Task[None] | None = None
+    # A timer is due for what waits now; a POST in flight does not count, or webhooks
+    # ready during a slow answer would wait for a full batch that may never come.
+    _timer_due: bool = False
 
     async def submit(self, body: bytes, faults: DeliveryFaults) -> int | str:
         answer: asyncio.Future[int | str] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Waiting(body, answer))
         if len(self._waiting) >= faults.batch_size:
             await self._flush()
-        elif self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush_later(faults.batch_window))
+        elif not self._timer_due:
+            self._timer_due = True
+            self.spawn(self._flush_later(faults.batch_window), "webhook-batch-window")
         return await answer
 
     async def _flush_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
+        self._timer_due = False
         await self._flush()
 
     async def _flush(self) -> None:
