@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from inbox_app.domain.roles import Role
 from inbox_app.relay import privacy
@@ -18,6 +18,7 @@ from inbox_app.relay.audit import AuditLog
 from inbox_app.relay.db import Database, conversations, events, messages
 from inbox_app.relay.retention import DAY, YEAR, Policy, Retention, RetentionError, place_hold
 from inbox_app.relay.settings import ConfigError, RelaySettings
+from inbox_app.relay.store import Store
 from tests.live_server import LiveServer
 from tests.test_relay_api import add_user, login
 from tests.test_relay_atrest import JPEG, inbound_media, ready_media, running, settings_for
@@ -212,5 +213,58 @@ def test_purge_and_erasure_on_sqlite_and_postgres(db_url: str) -> None:
             ).scalar()
         assert '"conversation_ids": [2]' in str(erased)
         assert AuditLog(db).verify() == []
+    finally:
+        db.dispose()
+
+
+def test_a_conversation_that_stays_no_longer_quotes_a_purged_message(db_url: str) -> None:
+    """Its preview (in the row and in the feed's snapshot) takes the newest message left."""
+    db = Database(db_url)
+    db.create_schema()
+    now = time.time()
+    store = Store(db)
+    try:
+        with db.write() as conn:
+            # A late-delivered old message left the preview quoting it; one conversation
+            # stays only through recent activity, with no message young enough to keep.
+            for cid, rows in (
+                (1, [(10, OLD, 3 * YEAR), (11, NEW, DAY)]),
+                (2, [(20, OLD, 3 * YEAR)]),
+            ):
+                conn.execute(
+                    conversations.insert().values(
+                        id=cid,
+                        wa_id=f"49151000000{cid:02d}",
+                        display_name=f"P{cid}",
+                        last_message_at=now,
+                        last_message_preview=f"{OLD} {cid}",
+                    )
+                )
+                for mid, word, age in rows:
+                    conn.execute(
+                        messages.insert().values(
+                            id=mid,
+                            conversation_id=cid,
+                            direction="in",
+                            type="text",
+                            text=f"{word} {cid}",
+                            status="received",
+                            timestamp=now - age,
+                        )
+                    )
+                store._emit_conversation(conn, cid)
+        report = Retention(db, Policy(message_years=2)).run(now)
+        assert (report.messages, report.conversations) == (2, 0)
+        with db.read() as conn:
+            previews = {
+                int(r.id): r.last_message_preview
+                for r in conn.execute(
+                    select(conversations.c.id, conversations.c.last_message_preview)
+                )
+            }
+            feed = [str(d) for d in conn.execute(select(events.c.data)).scalars()]
+        assert previews == {1: f"{NEW} 1", 2: ""}
+        assert not any(OLD in d for d in feed)
+        assert sum(f'"last_message_preview":"{NEW} 1"' in d for d in feed) == 1
     finally:
         db.dispose()

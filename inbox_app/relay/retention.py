@@ -43,6 +43,7 @@ from .db import (
     results,
     retention_marks,
 )
+from .inbound import preview_of
 from .pgnotify import notify_feed
 from .store import Store
 
@@ -367,27 +368,6 @@ class Retention:
                 or 0
             )
         report.messages = delete_cascade(conn, messages, old, files)
-        # Superseded snapshots of the touched conversations quote purged messages in their
-        # preview; the latest snapshot stays (a desktop syncing from scratch needs it).
-        later = events.alias("later")
-        newest = (
-            select(func.max(later.c.seq))
-            .where(
-                later.c.type == "conversation", later.c.conversation_id == events.c.conversation_id
-            )
-            .scalar_subquery()
-        )
-        for part in _chunks(touched):
-            report.events += (
-                conn.execute(
-                    delete(events).where(
-                        events.c.type == "conversation",
-                        events.c.conversation_id.in_(part),
-                        events.c.seq < newest,
-                    )
-                ).rowcount
-                or 0
-            )
         note_rows = conn.execute(
             select(notes.c.id, notes.c.conversation_id).where(
                 notes.c.created_at < cutoff, not_held(notes.c.conversation_id)
@@ -416,6 +396,30 @@ class Retention:
             ).scalars()
         ]
         report.conversations = delete_cascade(conn, conversations, empty, files)
+        # The preview of a conversation that stays may quote a purged message: it takes the
+        # newest message left, in a fresh snapshot (so the old ones below can go).
+        self._refresh_previews(conn, [c for c in touched if c not in set(empty)])
+        # Superseded snapshots of the touched conversations quote purged messages in their
+        # preview; the latest snapshot stays (a desktop syncing from scratch needs it).
+        later = events.alias("later")
+        newest = (
+            select(func.max(later.c.seq))
+            .where(
+                later.c.type == "conversation", later.c.conversation_id == events.c.conversation_id
+            )
+            .scalar_subquery()
+        )
+        for part in _chunks(touched):
+            report.events += (
+                conn.execute(
+                    delete(events).where(
+                        events.c.type == "conversation",
+                        events.c.conversation_id.in_(part),
+                        events.c.seq < newest,
+                    )
+                ).rowcount
+                or 0
+            )
         # Older feed entries of conversations that stay: they may quote purged messages.
         report.events += (
             conn.execute(
@@ -428,6 +432,26 @@ class Retention:
             or 0
         )
         self._announce(conn, cutoff, now, purged, empty)
+
+    def _refresh_previews(self, conn: Connection, conversation_ids: list[int]) -> None:
+        store = Store(self.db)
+        for cid in conversation_ids:
+            newest = conn.execute(
+                select(messages.c.type, messages.c.text)
+                .where(messages.c.conversation_id == cid)
+                .order_by(messages.c.timestamp.desc(), messages.c.id.desc())
+                .limit(1)
+            ).one_or_none()
+            preview = "" if newest is None else preview_of(newest.type, newest.text)
+            changed = conn.execute(
+                update(conversations)
+                .where(
+                    conversations.c.id == cid, conversations.c.last_message_preview != preview
+                )
+                .values(last_message_preview=preview)
+            ).rowcount
+            if changed:
+                store._emit_conversation(conn, cid)
 
     def _announce(
         self,
