@@ -148,6 +148,9 @@ def action_label(code: str) -> str:
         "escalation_red_flag": QCoreApplication.translate(
             "AuditActions", "Possible emergency detected"
         ),
+        "escalation_closed_day": QCoreApplication.translate(
+            "AuditActions", "Appointment on a closed day flagged"
+        ),
         "call_requested": QCoreApplication.translate("AuditActions", "Call requested"),
         "call_outcome": QCoreApplication.translate("AuditActions", "Call outcome recorded"),
         # The chat bot (bots/handover.py).

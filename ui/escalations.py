@@ -12,6 +12,7 @@ import bisect
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -67,6 +68,7 @@ from inbox_app.domain.escalations import (
 from ui.call_dialog import CallOutcomeDialog, UrlOpener, open_tel
 from ui.call_events import PHONE, call_event_text
 from ui.controller import asyncSlot
+from ui.locale_dates import format_date
 from ui.theme import colors
 
 log = logging.getLogger("inbox.ui.escalations")
@@ -108,13 +110,30 @@ def target_label(rec: EscalationRecord) -> str:
 
 
 def reason_text(rec: EscalationRecord) -> str:
-    """The reason as written; a red flag's words named in the user's language."""
+    """The reason as written; the relay's own (red flag, closed day) in the user's language."""
     if rec.source == "red_flag" and ": " in rec.reason:
         words = rec.reason.split(": ", 1)[1]
         return QCoreApplication.translate(
             "escalations", "Red-flag words in the patient's message: %1"
         ).replace("%1", words)
+    if rec.source == "closed_day" and ": " in rec.reason:
+        return QCoreApplication.translate(
+            "escalations",
+            "Appointment on a day the practice is closed: %1. No reminder goes out until "
+            "it is moved or this is resolved.",
+        ).replace("%1", _closed_day_detail(rec.reason.split(": ", 1)[1]))
     return rec.reason
+
+
+def _closed_day_detail(detail: str) -> str:
+    """ "2026-12-24 10:30 (Heiligabend)" with the date as the UI writes dates."""
+    stamp, _, name = detail.partition(" (")
+    try:
+        moment = datetime.strptime(stamp.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        return detail
+    when = f"{format_date(moment.date())} {moment:%H:%M}"
+    return f"{when} ({name}" if name else when
 
 
 def _duration(seconds: float) -> str:
@@ -320,6 +339,8 @@ class EscalationDelegate(QStyledItemDelegate):
         meta = [priority_label(rec.priority), state, target_label(rec)]
         if rec.source == "red_flag":
             meta.append(QCoreApplication.translate("escalations", "red flag"))
+        elif rec.source == "closed_day":
+            meta.append(QCoreApplication.translate("escalations", "closed day"))
         painter.setFont(small)
         painter.setPen(PRIORITY_COLORS[rec.priority] if rec.open else c.q("text_muted"))
         metrics = QFontMetrics(small)
@@ -923,6 +944,8 @@ class EscalationsPage(QWidget):
                 lines.append(self.tr("Escalated by %1").replace("%1", rec.created_by_name))
             elif rec.source == "red_flag":
                 lines.append(self.tr("Escalated by the relay (red flag in the message)"))
+            elif rec.source == "closed_day":
+                lines.append(self.tr("Raised by the relay (the practice is closed that day)"))
             if rec.resolution:
                 lines.append(self.tr("Resolution: %1").replace("%1", rec.resolution))
             self.detail_text.setText("\n".join(lines))

@@ -82,7 +82,7 @@ class EscalationRecord:
     resolved_at: float | None = None
     resolution: str | None = None
     renotified_at: float | None = None
-    source: str = "staff"  # staff | red_flag
+    source: str = "staff"  # staff | red_flag | closed_day (the relay)
     # The conversation's name, so the queue can show whom it is about without a lookup.
     display_name: str | None = None
 

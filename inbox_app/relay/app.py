@@ -54,6 +54,7 @@ from .automation import Automation
 from .bots import register_bots
 from .bots import routes as bot_routes
 from .calls import register_call_replies
+from .closed_day_appointments import register as register_closed_days
 from .commands import claimed_by_other
 from .db import Database
 from .escalations import register_red_flags
@@ -125,6 +126,7 @@ class Relay:
         register_appointment_replies(self.automation, reminders)  # order 30: reminder taps
         register_satisfaction(self.automation, reminders)  # order 40; the question (job)
         register_reminders(self.automation, reminders)  # job: reminders, follow-ups
+        register_closed_days(self.automation, reminders.schedule)  # job: visits on holidays
         register_fhir_writeback(self.automation, reminders.fhir_url)  # job, if configured
         # Out-of-hours reply (order 50), intake and booking bots (order 60): INBOX_BOTS.
         register_bots(self.automation, settings.bots, schedule=reminders.schedule)

@@ -145,7 +145,10 @@ def set_status_in(
     if found.rowcount == 0:
         raise NotFound("appointment")
     if status == AppointmentStatus.CANCELLED:
+        from .closed_day_appointments import settle  # it builds on the store and escalations
+
         conn.execute(delete(slot_locks).where(slot_locks.c.appointment_id == appointment_id))
+        settle(store, conn, appointment_id, time.time())  # moved or cancelled: nothing to do
     record = _appointment(
         conn.execute(select(appointments).where(appointments.c.id == appointment_id)).one()
     )

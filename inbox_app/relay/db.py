@@ -528,6 +528,8 @@ escalations = Table(
     Column("state", String(16), nullable=False),  # open | acknowledged | resolved
     Column("source", String(16), nullable=False, default="staff"),
     Column("source_message_id", Id, unique=True),
+    # source "closed_day": the appointment that falls on a day the practice is closed.
+    Column("appointment_id", Id, index=True),
     Column("created_by", Id, ForeignKey("users.id")),
     Column("created_at", Float, nullable=False),
     Column("acknowledged_by", Id, ForeignKey("users.id")),

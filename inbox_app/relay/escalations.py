@@ -59,6 +59,7 @@ class EscalationAction:
     REASSIGNED = "escalation_reassigned"
     RESOLVED = "escalation_resolved"
     RED_FLAG = "escalation_red_flag"
+    CLOSED_DAY = "escalation_closed_day"  # an appointment on a day the practice is closed
     CALL_REQUESTED = "call_requested"
     CALL_OUTCOME = "call_outcome"
 
@@ -161,6 +162,7 @@ def escalation_state(conn: Connection, escalation_id: int) -> dict[str, Any]:
         "resolution": row.resolution,
         "renotified_at": row.renotified_at,
         "source": row.source,
+        "appointment_id": row.appointment_id,
         "display_name": display_name,
     }
 

@@ -21,7 +21,7 @@ from inbox_app.domain.phone import display_phone
 from .automation import Automation, Context
 from .db import conversations
 from .reminder_config import ReminderConfig
-from .reminders import DueReminder, ReminderScheduler, RetryLater, consent_gate
+from .reminders import HELD, DueReminder, ReminderScheduler, RetryLater, consent_gate
 from .store import Store
 from .templates import Template, TemplateCache, TemplateProblem
 
@@ -135,11 +135,17 @@ class ReminderSender:
         self.now = now
 
     def __call__(self, conn: Connection, reminder: DueReminder) -> str | None:
+        from .closed_day_appointments import reminder_held  # it builds on this module
+
+        follow_up = reminder.hours_before < 0
+        if not follow_up and reminder_held(
+            self.store, conn, self.config.schedule, reminder.appointment_id, self.now
+        ):
+            return HELD  # staff reschedule it (their escalation) before anyone is told
         reason = consent_gate(conn, reminder, require_consent=self.config.require_consent)
         if reason is not None:
             return reason
         assert reminder.wa_id is not None
-        follow_up = reminder.hours_before < 0
         name = self.config.follow_up.template if follow_up else self.config.template
         template = pick_template(self.templates, name, reminder.language)
         if template is None:

@@ -83,6 +83,11 @@ class RetryLater(Exception):
 Sender = Callable[[Connection, DueReminder], str | None]
 
 
+# What ``send`` answers for a reminder that must wait (an appointment on a closed day, until
+# staff move it or resolve its escalation): no reminders row, so a later round may send it.
+HELD = "held"
+
+
 class ReminderScheduler:
     def __init__(self, store: Store, policy: ReminderPolicy, send: Sender) -> None:
         self.store = store
@@ -147,6 +152,8 @@ class ReminderScheduler:
             try:
                 with self.store.db.write() as conn:
                     reason = self.send(conn, reminder)
+                    if reason == HELD:
+                        continue  # not handled: asked again next round (what send did stays)
                     conn.execute(
                         reminders.insert().values(
                             appointment_id=reminder.appointment_id,

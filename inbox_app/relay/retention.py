@@ -445,9 +445,7 @@ class Retention:
             preview = "" if newest is None else preview_of(newest.type, newest.text)
             changed = conn.execute(
                 update(conversations)
-                .where(
-                    conversations.c.id == cid, conversations.c.last_message_preview != preview
-                )
+                .where(conversations.c.id == cid, conversations.c.last_message_preview != preview)
                 .values(last_message_preview=preview)
             ).rowcount
             if changed:

@@ -348,26 +348,31 @@
     </message>
     <message>
         <location filename="../../ui/audit_view.py" line="151"/>
+        <source>Appointment on a closed day flagged</source>
+        <translation>Termin an einem Schließtag gemeldet</translation>
+    </message>
+    <message>
+        <location filename="../../ui/audit_view.py" line="154"/>
         <source>Call requested</source>
         <translation>Anruf angefordert</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="152"/>
+        <location filename="../../ui/audit_view.py" line="155"/>
         <source>Call outcome recorded</source>
         <translation>Anrufergebnis erfasst</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="154"/>
+        <location filename="../../ui/audit_view.py" line="157"/>
         <source>Bot handed over to staff</source>
         <translation>Bot an das Team übergeben</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="155"/>
+        <location filename="../../ui/audit_view.py" line="158"/>
         <source>Appointment booked by chat bot</source>
         <translation>Termin vom Chat-Bot gebucht</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="156"/>
+        <location filename="../../ui/audit_view.py" line="159"/>
         <source>Bot stopped</source>
         <translation>Bot angehalten</translation>
     </message>
@@ -375,12 +380,12 @@
 <context>
     <name>AuditController</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="276"/>
+        <location filename="../../ui/audit_view.py" line="279"/>
         <source>The relay could not be asked. Please try again.</source>
         <translation>Das Relay war nicht erreichbar. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="338"/>
+        <location filename="../../ui/audit_view.py" line="341"/>
         <source>The file could not be written: %1</source>
         <translation>Die Datei konnte nicht geschrieben werden: %1</translation>
     </message>
@@ -388,37 +393,37 @@
 <context>
     <name>AuditTableModel</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="188"/>
+        <location filename="../../ui/audit_view.py" line="191"/>
         <source>Time</source>
         <translation>Zeit</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="189"/>
+        <location filename="../../ui/audit_view.py" line="192"/>
         <source>User</source>
         <translation>Benutzer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="190"/>
+        <location filename="../../ui/audit_view.py" line="193"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="191"/>
+        <location filename="../../ui/audit_view.py" line="194"/>
         <source>Conversation</source>
         <translation>Gespräch</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="192"/>
+        <location filename="../../ui/audit_view.py" line="195"/>
         <source>Details</source>
         <translation>Details</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="193"/>
+        <location filename="../../ui/audit_view.py" line="196"/>
         <source>Address</source>
         <translation>Adresse</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="218"/>
+        <location filename="../../ui/audit_view.py" line="221"/>
         <source>(relay)</source>
         <translation>(Relay)</translation>
     </message>
@@ -426,143 +431,143 @@
 <context>
     <name>AuditWindow</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="468"/>
+        <location filename="../../ui/audit_view.py" line="471"/>
         <source>Exported to %1</source>
         <translation>Exportiert nach %1</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="474"/>
+        <location filename="../../ui/audit_view.py" line="477"/>
         <source>Audit trail — Praxis Inbox</source>
         <translation>Audit-Protokoll — Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="475"/>
+        <location filename="../../ui/audit_view.py" line="478"/>
         <source>Audit trail</source>
         <translation>Audit-Protokoll</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="476"/>
+        <location filename="../../ui/audit_view.py" line="479"/>
         <source>← Inbox</source>
         <translation>← Posteingang</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="477"/>
+        <location filename="../../ui/audit_view.py" line="480"/>
         <source>Sign in as an administrator to see the audit trail.</source>
         <translation>Melden Sie sich mit einem Administrationskonto an, um das Audit-Protokoll zu sehen.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="478"/>
+        <location filename="../../ui/audit_view.py" line="481"/>
         <source>Username</source>
         <translation>Benutzername</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="479"/>
+        <location filename="../../ui/audit_view.py" line="482"/>
         <source>Password</source>
         <translation>Passwort</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="480"/>
+        <location filename="../../ui/audit_view.py" line="483"/>
         <source>Code</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="481"/>
+        <location filename="../../ui/audit_view.py" line="484"/>
         <source>Sign in</source>
         <translation>Anmelden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="482"/>
+        <location filename="../../ui/audit_view.py" line="485"/>
         <source>User</source>
         <translation>Benutzer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="483"/>
+        <location filename="../../ui/audit_view.py" line="486"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="484"/>
-        <location filename="../../ui/audit_view.py" line="492"/>
+        <location filename="../../ui/audit_view.py" line="487"/>
+        <location filename="../../ui/audit_view.py" line="495"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="485"/>
+        <location filename="../../ui/audit_view.py" line="488"/>
         <source>username</source>
         <translation>Benutzername</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="486"/>
+        <location filename="../../ui/audit_view.py" line="489"/>
         <source>name, number or record number</source>
         <translation>Name, Telefon- oder Patientennummer</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="487"/>
+        <location filename="../../ui/audit_view.py" line="490"/>
         <source>From</source>
         <translation>Von</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="488"/>
+        <location filename="../../ui/audit_view.py" line="491"/>
         <source>To</source>
         <translation>Bis</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="489"/>
+        <location filename="../../ui/audit_view.py" line="492"/>
         <source>Apply filters</source>
         <translation>Filter anwenden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="490"/>
+        <location filename="../../ui/audit_view.py" line="493"/>
         <source>Load more</source>
         <translation>Mehr laden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="491"/>
+        <location filename="../../ui/audit_view.py" line="494"/>
         <source>Export CSV…</source>
         <translation>CSV exportieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="518"/>
+        <location filename="../../ui/audit_view.py" line="521"/>
         <source>All actions</source>
         <translation>Alle Aktionen</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="531"/>
+        <location filename="../../ui/audit_view.py" line="534"/>
         <source>Not signed in</source>
         <translation>Nicht angemeldet</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="545"/>
+        <location filename="../../ui/audit_view.py" line="548"/>
         <source>Signed in as %1.</source>
         <translation>Angemeldet als %1.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="570"/>
+        <location filename="../../ui/audit_view.py" line="573"/>
         <source>%1 entries shown</source>
         <translation>%1 Einträge angezeigt</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="571"/>
+        <location filename="../../ui/audit_view.py" line="574"/>
         <source>more available</source>
         <translation>weitere vorhanden</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="578"/>
+        <location filename="../../ui/audit_view.py" line="581"/>
         <source>✔ Hash chain verified: the audit trail is intact.</source>
         <translation>✔ Hash-Kette geprüft: Das Audit-Protokoll ist unverändert.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="584"/>
+        <location filename="../../ui/audit_view.py" line="587"/>
         <source>✘ Hash chain broken: %1 problem(s); rows were altered or deleted.</source>
         <translation>✘ Hash-Kette unterbrochen: %1 Problem(e); Einträge wurden geändert oder gelöscht.</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="596"/>
+        <location filename="../../ui/audit_view.py" line="599"/>
         <source>Export audit trail</source>
         <translation>Audit-Protokoll exportieren</translation>
     </message>
     <message>
-        <location filename="../../ui/audit_view.py" line="598"/>
+        <location filename="../../ui/audit_view.py" line="601"/>
         <source>CSV files (*.csv)</source>
         <translation>CSV-Dateien (*.csv)</translation>
     </message>
@@ -975,62 +980,62 @@
 <context>
     <name>EscalateDialog</name>
     <message>
-        <location filename="../../ui/escalations.py" line="573"/>
+        <location filename="../../ui/escalations.py" line="594"/>
         <source>Escalate conversation</source>
         <translation>Gespräch eskalieren</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="577"/>
+        <location filename="../../ui/escalations.py" line="598"/>
         <source>Why does a clinician need to look at this?</source>
         <translation>Warum muss sich eine Ärztin oder ein Arzt das ansehen?</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="579"/>
+        <location filename="../../ui/escalations.py" line="600"/>
         <source>Reason</source>
         <translation>Grund</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="584"/>
+        <location filename="../../ui/escalations.py" line="605"/>
         <source>Priority</source>
         <translation>Priorität</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="588"/>
+        <location filename="../../ui/escalations.py" line="609"/>
         <source>Due</source>
         <translation>Fällig</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="591"/>
+        <location filename="../../ui/escalations.py" line="612"/>
         <source>To</source>
         <translation>An</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="594"/>
+        <location filename="../../ui/escalations.py" line="615"/>
         <source>Not specified</source>
         <translation>Nicht angegeben</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="595"/>
+        <location filename="../../ui/escalations.py" line="616"/>
         <source>Patient</source>
         <translation>Patient</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="605"/>
+        <location filename="../../ui/escalations.py" line="626"/>
         <source>Escalate</source>
         <translation>Eskalieren</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="643"/>
+        <location filename="../../ui/escalations.py" line="664"/>
         <source>Give a reason.</source>
         <translation>Bitte einen Grund angeben.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="645"/>
+        <location filename="../../ui/escalations.py" line="666"/>
         <source>The reason is too long.</source>
         <translation>Der Grund ist zu lang.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="647"/>
+        <location filename="../../ui/escalations.py" line="668"/>
         <source>Choose a due time in the future.</source>
         <translation>Bitte eine Fälligkeit in der Zukunft wählen.</translation>
     </message>
@@ -1038,17 +1043,17 @@
 <context>
     <name>EscalationsController</name>
     <message>
-        <location filename="../../ui/escalations.py" line="408"/>
+        <location filename="../../ui/escalations.py" line="429"/>
         <source>That did not work. Please try again.</source>
         <translation>Das hat nicht geklappt. Bitte erneut versuchen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="450"/>
+        <location filename="../../ui/escalations.py" line="471"/>
         <source>Escalated.</source>
         <translation>Eskaliert.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="479"/>
+        <location filename="../../ui/escalations.py" line="500"/>
         <source>Call outcome saved; it shows in the conversation.</source>
         <translation>Anrufergebnis gespeichert; es erscheint im Gespräch.</translation>
     </message>
@@ -1056,178 +1061,183 @@
 <context>
     <name>EscalationsPage</name>
     <message>
-        <location filename="../../ui/escalations.py" line="848"/>
+        <location filename="../../ui/escalations.py" line="869"/>
         <source>← Inbox</source>
         <translation>← Posteingang</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="849"/>
-        <location filename="../../ui/escalations.py" line="1155"/>
+        <location filename="../../ui/escalations.py" line="870"/>
+        <location filename="../../ui/escalations.py" line="1178"/>
         <source>Escalation queue</source>
         <translation>Eskalationen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="850"/>
+        <location filename="../../ui/escalations.py" line="871"/>
         <source>Show resolved</source>
         <translation>Erledigte zeigen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="852"/>
+        <location filename="../../ui/escalations.py" line="873"/>
         <source>Open conversation</source>
         <translation>Gespräch öffnen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="853"/>
+        <location filename="../../ui/escalations.py" line="874"/>
         <source>Acknowledge</source>
         <translation>Übernehmen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="854"/>
+        <location filename="../../ui/escalations.py" line="875"/>
         <source>Reassign…</source>
         <translation>Neu zuweisen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="855"/>
+        <location filename="../../ui/escalations.py" line="876"/>
         <source>Resolve…</source>
         <translation>Erledigen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="856"/>
+        <location filename="../../ui/escalations.py" line="877"/>
         <source>Call patient</source>
         <translation>Patient anrufen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="857"/>
+        <location filename="../../ui/escalations.py" line="878"/>
         <source>Send video-visit link</source>
         <translation>Videolink senden</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="858"/>
+        <location filename="../../ui/escalations.py" line="879"/>
         <source>Log call outcome…</source>
         <translation>Anrufergebnis erfassen…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="862"/>
+        <location filename="../../ui/escalations.py" line="883"/>
         <source>Calls</source>
         <translation>Anrufe</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="889"/>
+        <location filename="../../ui/escalations.py" line="910"/>
         <source>%1 open</source>
         <translation>%1 offen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="891"/>
+        <location filename="../../ui/escalations.py" line="912"/>
         <source>%1 overdue</source>
         <translation>%1 überfällig</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="906"/>
+        <location filename="../../ui/escalations.py" line="927"/>
         <source>No escalation selected</source>
         <translation>Keine Eskalation ausgewählt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="912"/>
+        <location filename="../../ui/escalations.py" line="933"/>
         <source>Conversation %1</source>
         <translation>Gespräch %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="918"/>
+        <location filename="../../ui/escalations.py" line="939"/>
         <source>Due %1</source>
         <translation>Fällig: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="921"/>
+        <location filename="../../ui/escalations.py" line="942"/>
         <source>Taken by %1</source>
         <translation>Übernommen von %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="923"/>
+        <location filename="../../ui/escalations.py" line="944"/>
         <source>Escalated by %1</source>
         <translation>Eskaliert von %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="925"/>
+        <location filename="../../ui/escalations.py" line="946"/>
         <source>Escalated by the relay (red flag in the message)</source>
         <translation>Vom Relay eskaliert (Warnsignal in der Nachricht)</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="927"/>
+        <location filename="../../ui/escalations.py" line="948"/>
+        <source>Raised by the relay (the practice is closed that day)</source>
+        <translation>Vom Relay gemeldet (die Praxis ist an diesem Tag geschlossen)</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="950"/>
         <source>Resolution: %1</source>
         <translation>Abschluss: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="940"/>
+        <location filename="../../ui/escalations.py" line="963"/>
         <source>Only a clinician takes escalations.</source>
         <translation>Eskalationen übernimmt nur der ärztliche Dienst.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="994"/>
+        <location filename="../../ui/escalations.py" line="1017"/>
         <source>Resolve escalation</source>
         <translation>Eskalation erledigen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="995"/>
+        <location filename="../../ui/escalations.py" line="1018"/>
         <source>What was done? (optional)</source>
         <translation>Was wurde getan? (optional)</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1021"/>
+        <location filename="../../ui/escalations.py" line="1044"/>
         <source>The patient allows WhatsApp calls: call from the phone system now.</source>
         <translation>Der Patient erlaubt WhatsApp-Anrufe: jetzt über die Telefonanlage anrufen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1024"/>
+        <location filename="../../ui/escalations.py" line="1047"/>
         <source>The patient allows WhatsApp calls until %1: call from the phone system now.</source>
         <translation>Der Patient erlaubt WhatsApp-Anrufe bis %1: jetzt über die Telefonanlage anrufen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1030"/>
+        <location filename="../../ui/escalations.py" line="1053"/>
         <source>A call request was sent on WhatsApp; the patient&apos;s answer shows in the calls list and the conversation. Call from the phone system when allowed.</source>
         <translation>Eine Anrufanfrage wurde per WhatsApp gesendet; die Antwort des Patienten erscheint in der Anrufliste und im Gespräch. Rufen Sie über die Telefonanlage an, sobald es erlaubt ist.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1037"/>
+        <location filename="../../ui/escalations.py" line="1060"/>
         <source>The 24-hour window is closed, so the video-visit link went out in the approved template.</source>
         <translation>Das 24-Stunden-Fenster ist geschlossen, daher wurde der Link zur Videosprechstunde mit der freigegebenen Vorlage gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1041"/>
+        <location filename="../../ui/escalations.py" line="1064"/>
         <source>The video-visit link was sent to the patient.</source>
         <translation>Der Link zur Videosprechstunde wurde an den Patienten gesendet.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1050"/>
+        <location filename="../../ui/escalations.py" line="1073"/>
         <source>Dialling %1 … log the outcome when the call ends.</source>
         <translation>%1 wird angerufen … Ergebnis nach dem Anruf erfassen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1054"/>
+        <location filename="../../ui/escalations.py" line="1077"/>
         <source>No phone program is set up; dial %1 by hand.</source>
         <translation>Kein Telefonprogramm eingerichtet; bitte %1 von Hand wählen.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1133"/>
+        <location filename="../../ui/escalations.py" line="1156"/>
         <source>An escalation is overdue and not yet acknowledged</source>
         <translation>Eine Eskalation ist überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1137"/>
+        <location filename="../../ui/escalations.py" line="1160"/>
         <source>%1 escalations are overdue and not yet acknowledged</source>
         <translation>%1 Eskalationen sind überfällig und noch nicht übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1141"/>
+        <location filename="../../ui/escalations.py" line="1164"/>
         <source>Praxis Inbox</source>
         <translation>Praxis Inbox</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1187"/>
+        <location filename="../../ui/escalations.py" line="1210"/>
         <source>Escalate…</source>
         <translation>Eskalieren…</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="1192"/>
+        <location filename="../../ui/escalations.py" line="1215"/>
         <source>Hand this conversation to a clinician (Ctrl+Shift+E)</source>
         <translation>Gespräch an den ärztlichen Dienst übergeben (Strg+Umschalt+E)</translation>
     </message>
@@ -1376,44 +1386,44 @@
 <context>
     <name>LockPage</name>
     <message>
-        <location filename="../../ui/pages.py" line="217"/>
+        <location filename="../../ui/pages.py" line="218"/>
         <source>Praxis Inbox is locked</source>
         <translation>Praxis Inbox ist gesperrt</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="218"/>
+        <location filename="../../ui/pages.py" line="219"/>
         <source>Patient data is hidden. Enter your password to continue.</source>
         <translation>Patientendaten sind verborgen. Geben Sie Ihr Passwort ein, um fortzufahren.</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="219"/>
         <location filename="../../ui/pages.py" line="220"/>
+        <location filename="../../ui/pages.py" line="221"/>
         <source>Password</source>
         <translation>Passwort</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="221"/>
+        <location filename="../../ui/pages.py" line="222"/>
         <source>Code from your authenticator app</source>
         <translation>Code aus Ihrer Authenticator-App</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="222"/>
+        <location filename="../../ui/pages.py" line="223"/>
         <source>Authenticator code</source>
         <translation>Authenticator-Code</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="223"/>
         <location filename="../../ui/pages.py" line="224"/>
+        <location filename="../../ui/pages.py" line="225"/>
         <source>Unlock</source>
         <translation>Entsperren</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="225"/>
+        <location filename="../../ui/pages.py" line="226"/>
         <source>Unlock problem</source>
         <translation>Problem beim Entsperren</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="226"/>
+        <location filename="../../ui/pages.py" line="227"/>
         <source>Locked</source>
         <translation>Gesperrt</translation>
     </message>
@@ -2348,12 +2358,12 @@
 <context>
     <name>ReassignDialog</name>
     <message>
-        <location filename="../../ui/escalations.py" line="659"/>
+        <location filename="../../ui/escalations.py" line="680"/>
         <source>Reassign escalation</source>
         <translation>Eskalation neu zuweisen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="661"/>
+        <location filename="../../ui/escalations.py" line="682"/>
         <source>Hand this escalation to:</source>
         <translation>Eskalation übergeben an:</translation>
     </message>
@@ -2685,24 +2695,24 @@
 <context>
     <name>ShortcutsDialog</name>
     <message>
-        <location filename="../../ui/pages.py" line="273"/>
         <location filename="../../ui/pages.py" line="274"/>
-        <location filename="../../ui/pages.py" line="279"/>
+        <location filename="../../ui/pages.py" line="275"/>
+        <location filename="../../ui/pages.py" line="280"/>
         <source>Keyboard shortcuts</source>
         <translation>Tastenkürzel</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="293"/>
+        <location filename="../../ui/pages.py" line="294"/>
         <source>Close</source>
         <translation>Schließen</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="300"/>
+        <location filename="../../ui/pages.py" line="301"/>
         <source>Action</source>
         <translation>Aktion</translation>
     </message>
     <message>
-        <location filename="../../ui/pages.py" line="300"/>
+        <location filename="../../ui/pages.py" line="301"/>
         <source>Shortcut</source>
         <translation>Kürzel</translation>
     </message>
@@ -2710,12 +2720,12 @@
 <context>
     <name>TargetPicker</name>
     <message>
-        <location filename="../../ui/escalations.py" line="542"/>
+        <location filename="../../ui/escalations.py" line="563"/>
         <source>All clinicians</source>
         <translation>Gesamter ärztlicher Dienst</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="544"/>
+        <location filename="../../ui/escalations.py" line="565"/>
         <source>Team %1</source>
         <translation>Team %1</translation>
     </message>
@@ -2815,7 +2825,7 @@
 <context>
     <name>audit</name>
     <message>
-        <location filename="../../ui/audit_view.py" line="637"/>
+        <location filename="../../ui/audit_view.py" line="640"/>
         <source>Audit trail</source>
         <translation>Audit-Protokoll</translation>
     </message>
@@ -2831,129 +2841,139 @@
 <context>
     <name>escalations</name>
     <message>
-        <location filename="../../ui/escalations.py" line="88"/>
+        <location filename="../../ui/escalations.py" line="90"/>
         <source>Emergency</source>
         <translation>Notfall</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="89"/>
+        <location filename="../../ui/escalations.py" line="91"/>
         <source>Urgent</source>
         <translation>Dringend</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="90"/>
+        <location filename="../../ui/escalations.py" line="92"/>
         <source>Routine</source>
         <translation>Routine</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="96"/>
+        <location filename="../../ui/escalations.py" line="98"/>
         <source>Open</source>
         <translation>Offen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="97"/>
-        <location filename="../../ui/escalations.py" line="138"/>
+        <location filename="../../ui/escalations.py" line="99"/>
+        <location filename="../../ui/escalations.py" line="157"/>
         <source>Acknowledged</source>
         <translation>Übernommen</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="98"/>
-        <location filename="../../ui/escalations.py" line="136"/>
+        <location filename="../../ui/escalations.py" line="100"/>
+        <location filename="../../ui/escalations.py" line="155"/>
         <source>Resolved</source>
         <translation>Erledigt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="104"/>
+        <location filename="../../ui/escalations.py" line="106"/>
         <source>to %1</source>
         <translation>an %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="106"/>
+        <location filename="../../ui/escalations.py" line="108"/>
         <source>team %1</source>
         <translation>Team %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="107"/>
+        <location filename="../../ui/escalations.py" line="109"/>
         <source>all clinicians</source>
         <translation>ärztlicher Dienst</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="114"/>
+        <location filename="../../ui/escalations.py" line="116"/>
         <source>Red-flag words in the patient&apos;s message: %1</source>
         <translation>Warnwörter in der Nachricht des Patienten: %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="126"/>
+        <location filename="../../ui/escalations.py" line="120"/>
+        <source>Appointment on a day the practice is closed: %1. No reminder goes out until it is moved or this is resolved.</source>
+        <translation>Termin an einem Schließtag der Praxis: %1. Keine Erinnerung geht hinaus, bis er verlegt oder dies erledigt ist.</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="145"/>
         <source>%1 h %2 min</source>
         <translation>%1 Std. %2 Min.</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="140"/>
+        <location filename="../../ui/escalations.py" line="159"/>
         <source>Overdue %1</source>
         <translation>Überfällig %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="143"/>
+        <location filename="../../ui/escalations.py" line="162"/>
         <source>Due in %1</source>
         <translation>Fällig in %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="298"/>
+        <location filename="../../ui/escalations.py" line="317"/>
         <source>Conversation %1</source>
         <translation>Gespräch %1</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="322"/>
+        <location filename="../../ui/escalations.py" line="341"/>
         <source>red flag</source>
         <translation>Warnsignal</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="679"/>
+        <location filename="../../ui/escalations.py" line="343"/>
+        <source>closed day</source>
+        <translation>Schließtag</translation>
+    </message>
+    <message>
+        <location filename="../../ui/escalations.py" line="700"/>
         <source>WhatsApp</source>
         <translation>WhatsApp</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="681"/>
+        <location filename="../../ui/escalations.py" line="702"/>
         <source>Call permission requested</source>
         <translation>Anruferlaubnis angefragt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="683"/>
+        <location filename="../../ui/escalations.py" line="704"/>
         <source>Patient allows calls already</source>
         <translation>Patient erlaubt Anrufe bereits</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="686"/>
+        <location filename="../../ui/escalations.py" line="707"/>
         <source>Patient allowed calls</source>
         <translation>Patient erlaubt Anrufe</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="688"/>
+        <location filename="../../ui/escalations.py" line="709"/>
         <source>Patient declined calls</source>
         <translation>Patient lehnt Anrufe ab</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="691"/>
+        <location filename="../../ui/escalations.py" line="712"/>
         <source>Dialled by phone</source>
         <translation>Per Telefon gewählt</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="693"/>
+        <location filename="../../ui/escalations.py" line="714"/>
         <source>Video-visit link sent</source>
         <translation>Link zur Videosprechstunde gesendet</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="699"/>
+        <location filename="../../ui/escalations.py" line="720"/>
         <source>Reached</source>
         <translation>Erreicht</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="700"/>
+        <location filename="../../ui/escalations.py" line="721"/>
         <source>Not reached</source>
         <translation>Nicht erreicht</translation>
     </message>
     <message>
-        <location filename="../../ui/escalations.py" line="701"/>
+        <location filename="../../ui/escalations.py" line="722"/>
         <source>Callback scheduled</source>
         <translation>Rückruf vereinbart</translation>
     </message>
