@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
 
 from inbox_app.domain.roles import Role
 from inbox_app.relay import privacy
@@ -153,6 +153,21 @@ def test_audit_must_outlive_messages_and_settings_are_checked(tmp_path: Path) ->
         )
 
 
+def _incoming(conn: Connection, mid: int, cid: int, body: str, at: float) -> None:
+    """A patient's text row as the store writes it."""
+    conn.execute(
+        messages.insert().values(
+            id=mid,
+            conversation_id=cid,
+            direction="in",
+            type="text",
+            text=body,
+            status="received",
+            timestamp=at,
+        )
+    )
+
+
 def test_purge_and_erasure_on_sqlite_and_postgres(db_url: str) -> None:
     """The same deletions through PostgreSQL's dialect (rows written as the store would)."""
     db = Database(db_url)
@@ -168,17 +183,7 @@ def test_purge_and_erasure_on_sqlite_and_postgres(db_url: str) -> None:
                 )
                 for i in range(3):
                     mid = cid * 10 + i
-                    conn.execute(
-                        messages.insert().values(
-                            id=mid,
-                            conversation_id=cid,
-                            direction="in",
-                            type="text",
-                            text=f"{OLD} {mid}",
-                            status="received",
-                            timestamp=now - 3 * YEAR,
-                        )
-                    )
+                    _incoming(conn, mid, cid, f"{OLD} {mid}", now - 3 * YEAR)
                     conn.execute(
                         events.insert().values(
                             type="message",
@@ -241,17 +246,7 @@ def test_a_conversation_that_stays_no_longer_quotes_a_purged_message(db_url: str
                     )
                 )
                 for mid, word, age in rows:
-                    conn.execute(
-                        messages.insert().values(
-                            id=mid,
-                            conversation_id=cid,
-                            direction="in",
-                            type="text",
-                            text=f"{word} {cid}",
-                            status="received",
-                            timestamp=now - age,
-                        )
-                    )
+                    _incoming(conn, mid, cid, f"{word} {cid}", now - age)
                 store._emit_conversation(conn, cid)
         report = Retention(db, Policy(message_years=2)).run(now)
         assert (report.messages, report.conversations) == (2, 0)
