@@ -534,7 +534,11 @@ class ClientEngine:
     async def close(self) -> None:
         """Stop background tasks, close the cache and drop the key from memory."""
         await self._stop_tasks()
+        seed = self._presence_seed
         self._clear_presence()
+        if seed is not None:
+            # Let it finish cancelling before its HTTP client closes under it.
+            await asyncio.gather(seed, return_exceptions=True)
         self._session = SessionState.SIGNED_OUT
         self._folder = self._username = None
         self._resume_tasks = False
