@@ -222,3 +222,32 @@ def test_outcome_notes_read_in_the_ui_language(qapp: QApplication) -> None:
         assert call_event_text(reached) == "☎ Erreicht"
     finally:
         remove_translators(qapp)
+
+
+def test_a_closed_day_escalation_reads_in_the_ui_language(qapp: QApplication) -> None:
+    # Here with the other words-in-German tests: installing a translator retranslates every
+    # live window, and this module leaves none behind.
+    from inbox_app.domain.escalations import EscalationRecord, EscalationState, Priority
+    from ui.escalations import reason_text
+
+    rec = EscalationRecord(
+        id=5,
+        conversation_id=5,
+        reason="Appointment on a day the practice is closed: 2026-12-24 10:30 (Heiligabend)",
+        priority=Priority.ROUTINE,
+        due_at=NOW + 3600,
+        state=EscalationState.OPEN,
+        created_at=NOW - 3600,
+        source="closed_day",
+    )
+    assert reason_text(rec) == (
+        "Appointment on a day the practice is closed: 24/12/2026 10:30 (Heiligabend). "
+        "No reminder goes out until it is moved or this is resolved."
+    )
+    install_translator(qapp, QLocale(QLocale.Language.German))
+    try:
+        assert reason_text(rec).startswith(
+            "Termin an einem Schließtag der Praxis: 24.12.2026 10:30 (Heiligabend). "
+        )
+    finally:
+        remove_translators(qapp)

@@ -368,29 +368,3 @@ def test_queue_model_moves_and_removes_rows_one_by_one(qtbot) -> None:
     assert [r.id for r in model.records()] == [1, 3, 2, 4]
     model.remove({3, 99})
     assert [r.id for r in model.records()] == [1, 2, 4]
-
-
-def test_a_closed_day_escalation_reads_in_the_ui_language(qapp: Any) -> None:
-    from PySide6.QtCore import QLocale
-
-    from ui.escalations import reason_text
-    from ui.i18n import install_translator, remove_translators
-
-    rec = escalation(
-        5,
-        Priority.ROUTINE,
-        3600,
-        source="closed_day",
-        reason="Appointment on a day the practice is closed: 2026-12-24 10:30 (Heiligabend)",
-    )
-    assert reason_text(rec) == (
-        "Appointment on a day the practice is closed: 24/12/2026 10:30 (Heiligabend). "
-        "No reminder goes out until it is moved or this is resolved."
-    )
-    install_translator(qapp, QLocale(QLocale.Language.German))
-    try:
-        assert reason_text(rec).startswith(
-            "Termin an einem Schließtag der Praxis: 24.12.2026 10:30 (Heiligabend). "
-        )
-    finally:
-        remove_translators(qapp)
