@@ -18,7 +18,6 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Callable
 
 import httpx
 from PySide6.QtCore import QModelIndex
@@ -27,7 +26,7 @@ from inbox_app.client.engine import ClientEngine, EngineConfig
 from inbox_app.whatsapp.signature import sign
 from inbox_app.whatsapp.wire import meta_json_bytes
 from tests.bench.test_webhook_bench import _pct
-from tests.test_e2e import PASSWORD, Stack, stack  # noqa: F401 (the relay + simulator fixture)
+from tests.test_e2e import PASSWORD, Stack, _until, stack  # noqa: F401 (the relay + simulator fixture)
 from tests.webhooks import text_message
 from ui.main_window import MainWindow
 from ui.models import RecordRole
@@ -35,14 +34,6 @@ from ui.models import RecordRole
 SAMPLES = int(os.environ.get("BENCH_P4_SAMPLES", "200"))
 SECRET = "e2e-secret"  # tests/test_e2e.py's relay
 WA_ID = "4915100000177"
-
-
-async def _until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def test_p4_webhook_to_qt_model_row(qloop: asyncio.AbstractEventLoop, qapp, stack: Stack) -> None:  # noqa: F811
