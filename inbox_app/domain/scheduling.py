@@ -39,7 +39,8 @@ def _hours(data: dict[str, Any]) -> Hours:
     return hours
 
 
-def _intersect(a: list[tuple[time, time]], b: list[tuple[time, time]]) -> list[tuple[time, time]]:
+def intersect(a: list[tuple[time, time]], b: list[tuple[time, time]]) -> list[tuple[time, time]]:
+    """The spans two lists of (start, end) times share, in order."""
     out = []
     for s1, e1 in a:
         for s2, e2 in b:
@@ -117,7 +118,7 @@ class ClinicSchedule:
             if not opening:
                 continue
             for name in names:
-                spans = _intersect(
+                spans = intersect(
                     opening,
                     self.clinicians.get(name, {}).get(day.weekday(), []),
                 )

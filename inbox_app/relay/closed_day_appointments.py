@@ -45,9 +45,7 @@ def closure_of(schedule: ClinicSchedule, start: float) -> str | None:
     """The holiday's or closure's name ("" when none was given) if ``start`` falls on a
     closed day, else None."""
     day = datetime.fromtimestamp(start, ZoneInfo(schedule.timezone)).date()
-    if not schedule.is_closed_day(day):
-        return None
-    return schedule.closed_reason(day, "de") or ""
+    return schedule.closed_reason(day, "de")
 
 
 def flag(

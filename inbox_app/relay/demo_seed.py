@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from inbox_app.domain.appointments import AppointmentStatus
 from inbox_app.domain.consent import ConsentPurpose, ConsentSource
-from inbox_app.domain.scheduling import ClinicSchedule
+from inbox_app.domain.scheduling import ClinicSchedule, intersect
 
 from .consent import Consents
 from .db import Database, consents
@@ -100,8 +100,7 @@ def _spans(
     spans = schedule.opening_on(day)
     if clinician is None:
         return spans
-    own = schedule.clinicians.get(clinician, {}).get(day.weekday(), [])
-    return [(max(a, c), min(b, d)) for a, b in spans for c, d in own if max(a, c) < min(b, d)]
+    return intersect(spans, schedule.clinicians.get(clinician, {}).get(day.weekday(), []))
 
 
 def _in_hours(
